@@ -16,6 +16,7 @@ Universal Design*, 2008).
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -163,7 +164,7 @@ def finish(
         if not value or not value.strip():
             raise ValueError(f"every chart needs a non-empty {name}")
     ax = ax if ax is not None else fig.axes[0]
-    ax.set_title(title)
+    ax.set_title(textwrap.fill(title, width=int(fig.get_figwidth() * 7)))
     if xlabel is not None:
         ax.set_xlabel(xlabel)
     if ylabel is not None:

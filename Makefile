@@ -1,0 +1,34 @@
+# lvrn-analysis: two commands.
+#   make site   build data -> execute notebooks -> render the website (_site/)
+#   make test   unit tests + nbval over the stored notebook outputs
+# Both create a local virtual environment (.venv) from the pinned constraints first.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: site test build lint clean env
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+build: $(STAMP)
+	$(BIN)/lvrn build
+
+site: build
+	$(BIN)/lvrn site
+
+test: build
+	$(BIN)/ruff check src tests tools benchmarks
+	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests tools benchmarks
+
+clean:
+	rm -rf data/processed/* data/synthetic _site .quarto

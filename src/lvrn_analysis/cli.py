@@ -1,0 +1,237 @@
+"""The ``lvrn`` command line.
+
+Commands
+--------
+``lvrn build``
+    Raw (or embedded/synthetic) data → ``data/processed/*.parquet`` + manifest.
+``lvrn validate [SOURCE] FILE...``
+    Check files without building: rows read / kept / rejected by reason per file;
+    exit 0 when every file is usable (even with quarantined rows), 1 with a
+    one-line reason per unusable file.
+``lvrn site``
+    Execute the notebooks (stored outputs refreshed), then render the website
+    with Quarto if found, else with the offline renderer.
+``lvrn embed-police FILE...``
+    (Maintainers) aggregate real data.police.uk files into the compact embedded
+    form shipped with the package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from lvrn_analysis import __version__
+from lvrn_analysis.validation import SourceError
+
+EPILOG = """\
+Quick start (from the project folder):
+  lvrn build            # data/raw (or embedded real police data + synthetic twins) -> data/processed
+  lvrn site             # execute notebooks/ and render the website into _site/
+  lvrn validate data/raw/police/2020-02-lancashire-street.csv.gz
+
+Real extracts go in data/raw/<source>/ (police/, fingertips/, ed/, ...); they are never
+committed. Without them, the build uses the real data.police.uk months shipped with the
+package and synthetic data in the real formats for everything else, and says so on
+every page.
+"""
+
+
+def _area(name: str):
+    from lvrn_analysis.config import load_area
+
+    return load_area(name)
+
+
+def _fmt(n: int) -> str:
+    return f"{n:,}"
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Run the build and print a one-screen summary."""
+    from lvrn_analysis.build import build
+
+    area = _area(args.area)
+    rep = build(area, raw_dir=args.raw, out_dir=args.out, synthetic_dir=args.synthetic_dir,
+                synthetic=not args.no_synthetic, progress=not args.quiet)
+    t = rep.totals()
+    print(f"lvrn build: area {area.id} ({area.name})")
+    for table, origin in sorted(rep.origins.items()):
+        rows = [r for r in rep.inputs if r["table"] == table]
+        print(f"  {table:<28} {origin:<44} files {len(rows):>3}  rows in "
+              f"{_fmt(sum(r['rows_in'] for r in rows)):>10} = kept "
+              f"{_fmt(sum(r['rows_kept'] for r in rows)):>10} + rejected "
+              f"{_fmt(sum(r['rows_rejected'] for r in rows)):>7}")
+    for force, months in rep.missing_months.items():
+        if months:
+            print(f"  missing months ({force}): {', '.join(months)}")
+    print(f"  total rows in {_fmt(t['rows_in'])} = kept {_fmt(t['rows_kept'])} + rejected "
+          f"{_fmt(t['rows_rejected'])}; manifest: {Path(args.out) / 'manifest.json'}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate files and print per-file accounting."""
+    from lvrn_analysis.sources.registry import detect, sources
+
+    area = _area(args.area)
+    specs = sources()
+    names = list(args.items)
+    forced = None
+    if names and names[0] in specs and not Path(names[0]).exists():
+        forced = specs[names.pop(0)]
+    if not names:
+        print("lvrn validate: no files given", file=sys.stderr)
+        return 2
+    status = 0
+    for name in names:
+        path = Path(name)
+        try:
+            if not path.is_file():
+                raise SourceError(path, "file not found")
+            spec = forced or _detect(path, detect)
+            results = spec.load(path, area)
+        except SourceError as exc:
+            print(f"{exc.path}: UNUSABLE: {exc.message}"
+                  + (f" (row {exc.row})" if exc.row is not None else "")
+                  + (f" (column {exc.column!r})" if exc.column is not None else ""))
+            status = 1
+            continue
+        for r in results:
+            r.check_accounting()
+            reasons = r.rejected_by_reason()
+            why = (" (" + ", ".join(f"{k} {_fmt(v)}" for k, v in reasons.items()) + ")"
+                   if reasons else "")
+            print(f"{r.path}: {spec.name}: rows in {_fmt(r.rows_in)} = kept "
+                  f"{_fmt(r.rows_kept)} + rejected {_fmt(r.rows_rejected)}{why}")
+            for note in r.notes:
+                print(f"  note: {note}")
+            if args.by_crime_type and spec.name == "police":
+                from lvrn_analysis.profile import crime_type_breakdown
+
+                print(crime_type_breakdown(r).to_string(index=False))
+    return status
+
+
+def _detect(path: Path, detect) -> object:
+    from lvrn_analysis.sources import police
+
+    if path.suffix == ".zip" or path.name.endswith(".csv.gz"):
+        first = next(iter(police.iter_members(path)))[1][:2048]
+    else:
+        with open(path, "rb") as fh:
+            first = fh.read(2048)
+    line = first.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()
+    spec = detect(line[0] if line else "")
+    if spec is None:
+        raise SourceError(path, "header does not match any known source; name the source: "
+                          "lvrn validate SOURCE FILE", row=1)
+    return spec
+
+
+def cmd_site(args: argparse.Namespace) -> int:
+    """Execute notebooks and render the website."""
+    from lvrn_analysis.site import render_site
+
+    out = render_site(Path(args.project), execute=not args.no_execute,
+                      renderer=args.renderer, quarto=args.quarto)
+    print(f"lvrn site: website written to {out}")
+    return 0
+
+
+def cmd_embed(args: argparse.Namespace) -> int:
+    """Write the embedded aggregate of real police files."""
+    from lvrn_analysis.sources import police
+
+    agg = police.build_embedded_aggregate([Path(p) for p in args.files])
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    agg.to_csv(out, index=False, compression={"method": "gzip", "mtime": 0,
+                                               "compresslevel": 9})
+    print(f"{out}: {len(agg):,} aggregate rows standing for {int(agg['n_rows'].sum()):,} "
+          f"input rows from {agg['source_file'].nunique()} files")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """Return the argument parser (its help reads like the README)."""
+    p = argparse.ArgumentParser(
+        prog="lvrn",
+        description="lvrn-analysis: violence-reduction data from raw files to an evaluated "
+                    "story (problem profile, causes of the causes, interventions, "
+                    "interrupted time series).",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"lvrn-analysis {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    b = sub.add_parser("build", help="raw data -> data/processed parquet + manifest",
+                       description="Read, validate and clean every source; write "
+                                   "data/processed/*.parquet, quarantine tables and "
+                                   "manifest.json (rows in = kept + rejected per file).")
+    b.add_argument("--area", default="lancashire",
+                   help="area configuration: lancashire, leicestershire or a YAML file "
+                        "(default: %(default)s)")
+    b.add_argument("--raw", default="data/raw", help="folder of raw extracts "
+                   "(default: %(default)s)")
+    b.add_argument("--out", default="data/processed", help="output folder "
+                   "(default: %(default)s)")
+    b.add_argument("--synthetic-dir", default="data/synthetic",
+                   help="where synthetic twins are written (default: %(default)s)")
+    b.add_argument("--no-synthetic", action="store_true",
+                   help="build real inputs only (the time-series pages need the synthetic "
+                        "series)")
+    b.add_argument("--quiet", action="store_true", help="no progress bars")
+    b.set_defaults(func=cmd_build)
+
+    v = sub.add_parser("validate", help="check input files without building",
+                       description="Check files without building. Prints rows read / kept / "
+                                   "rejected by reason for each file. Exit 0 if every file "
+                                   "is usable (even with quarantined rows); 1 if any file "
+                                   "cannot be used, with a one-line reason.")
+    v.add_argument("items", nargs="+", metavar="[SOURCE] FILE",
+                   help="optional source name (police, ...) then files; without a source "
+                        "name it is detected from each file's header")
+    v.add_argument("--area", default="lancashire", help="area configuration "
+                   "(default: %(default)s)")
+    v.add_argument("--by-crime-type", action="store_true",
+                   help="police: also print rows per crime type")
+    v.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("site", help="execute notebooks and render the website",
+                       description="Execute notebooks/*.ipynb in place (outputs stored for "
+                                   "nbval and Quarto), then render the website into _site/ "
+                                   "with Quarto if found (on PATH, or $LVRN_QUARTO / "
+                                   "$QUARTO_PATH), else with the offline renderer smalldocs.")
+    s.add_argument("--project", default=".", help="project folder with _quarto.yml "
+                   "(default: %(default)s)")
+    s.add_argument("--no-execute", action="store_true",
+                   help="render the stored outputs without executing the notebooks")
+    s.add_argument("--renderer", choices=["auto", "quarto", "smalldocs"], default="auto",
+                   help="force a renderer (default: %(default)s)")
+    s.add_argument("--quarto", default=None, help="path to the quarto executable")
+    s.set_defaults(func=cmd_site)
+
+    e = sub.add_parser("embed-police", help="(maintainers) aggregate real police files for "
+                       "embedding in the package")
+    e.add_argument("files", nargs="+")
+    e.add_argument("--out", required=True)
+    e.set_defaults(func=cmd_embed)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``lvrn`` command."""
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SourceError as exc:
+        print(f"lvrn: {exc}", file=sys.stderr)
+        return 1
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"lvrn: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
