@@ -24,11 +24,11 @@ site: build
 	$(BIN)/lvrn site
 
 test: build
-	$(BIN)/ruff check src tests tools benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests tools benchmarks
+	$(BIN)/ruff check .
 
 clean:
 	rm -rf data/processed/* data/synthetic _site .quarto

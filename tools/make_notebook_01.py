@@ -6,10 +6,12 @@ cells = []
 
 
 def md(s):
+    """Add a Markdown cell."""
     cells.append(nbf.v4.new_markdown_cell(s.strip()))
 
 
 def code(s):
+    """Add a code cell."""
     cells.append(nbf.v4.new_code_cell(s.strip()))
 
 
@@ -24,7 +26,8 @@ Lancashire Constabulary publishes on data.police.uk. Every number below is compu
 `lvrn_analysis` package from the data when the page is built.
 """)
 code("""
-from lvrn_analysis import notebook as nb, profile, profile_charts, plots
+from lvrn_analysis import notebook as nb
+from lvrn_analysis import plots, profile, profile_charts
 from lvrn_analysis.config import load_area
 from lvrn_analysis.processed import manifest, read_table
 
@@ -82,8 +85,9 @@ nb.table(
     rates[["rank", "la_name", "count", "population", "rate", "lower_ci", "upper_ci", "method"]],
     name="violence-rates-by-authority", source="data.police.uk", count_cols=["count"],
     derived_cols={"rate": "count", "lower_ci": "count", "upper_ci": "count"},
-    caption=f"Violence and sexual offences per 1,000 residents per year, {profile.fmt_period(start, end)}; "
-            "95% intervals by Byar's method (exact Poisson below 10 events).",
+    caption="Violence and sexual offences per 1,000 residents per year, "
+            f"{profile.fmt_period(start, end)}; 95% intervals by Byar's method "
+            "(exact Poisson below 10 events).",
 )
 """)
 md("""

@@ -27,7 +27,8 @@ from lvrn_analysis.validation import SourceError
 
 EPILOG = """\
 Quick start (from the project folder):
-  lvrn build            # data/raw (or embedded real police data + synthetic twins) -> data/processed
+  lvrn build            # data/raw (or embedded real police data + synthetic twins)
+                        #   -> data/processed
   lvrn site             # execute notebooks/ and render the website into _site/
   lvrn validate data/raw/police/2020-02-lancashire-street.csv.gz
 

@@ -307,7 +307,8 @@ def ranking_sentence(agreement: pd.DataFrame, rates: pd.DataFrame) -> str:
         verdict = "**The data partly agree**"
     else:
         verdict = "**The data do not agree**"
-    parts = [f"{verdict}: the report named {', '.join(agreement.sort_values('la_name')['la_name'])} "
+    named = ", ".join(agreement.sort_values("la_name")["la_name"])
+    parts = [f"{verdict}: the report named {named} "
              f"as highest relative to population; in these data the {n} highest are "
              f"{', '.join(top)}."]
     if len(misses):

@@ -373,14 +373,14 @@ def clean(
     keep = reason.isna()
     k = df.loc[keep]
     kept = pd.DataFrame({
-        "month": pd.to_datetime(k["month"].astype(str), format="%Y-%m").values,
-        "force": k["falls_within"].astype("string").values,
-        "la_code": geo.loc[keep, "la_code"].values,
-        "la_name": geo.loc[keep, "la_name"].values,
-        "lsoa_code": k["lsoa_code"].astype("string").values,
-        "crime_type": k["crime_type"].astype("string").values,
-        "geo_status": geo.loc[keep, "geo_status"].values,
-        WEIGHT: k[WEIGHT].astype("int64").values,
+        "month": pd.to_datetime(k["month"].astype(str), format="%Y-%m").array,
+        "force": k["falls_within"].astype("string").array,
+        "la_code": geo.loc[keep, "la_code"].array,
+        "la_name": geo.loc[keep, "la_name"].array,
+        "lsoa_code": k["lsoa_code"].astype("string").array,
+        "crime_type": k["crime_type"].astype("string").array,
+        "geo_status": geo.loc[keep, "geo_status"].array,
+        WEIGHT: k[WEIGHT].astype("int64").array,
     })
     kept = aggregate(kept)
     rows_in = int(df[WEIGHT].sum()) + (0 if malformed is None else len(malformed))
