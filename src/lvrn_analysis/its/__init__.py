@@ -1,0 +1,37 @@
+"""Interrupted time-series (ITS) engine: segmented regression of count series.
+
+* :func:`fit_its` fits Poisson / quasi-Poisson / negative-binomial segmented regressions
+  (or regression with ARIMA errors), with Fourier seasonality, covariates, transition
+  windows, several interruptions and controls, and returns :class:`ITSResults`.
+* :func:`placebo_test` and :func:`sensitivity` check robustness.
+* :func:`simulate_series`, :func:`power_analysis` and :func:`minimum_detectable_effect`
+  plan a design by simulation.
+* :func:`evaluate_framework` fits every indicator x area of an outcomes framework.
+
+The recommended analysis is :data:`RECOMMENDED` (quasi-Poisson, two Fourier pairs,
+model-based standard errors, t intervals), chosen from coverage simulations.
+"""
+
+from __future__ import annotations
+
+from lvrn_analysis.its.framework import evaluate_framework
+from lvrn_analysis.its.model import RECOMMENDED, fit_its, newey_west_lags
+from lvrn_analysis.its.power import PowerResults, minimum_detectable_effect, power_analysis
+from lvrn_analysis.its.results import ITSResults
+from lvrn_analysis.its.robustness import PlaceboResults, placebo_test, sensitivity
+from lvrn_analysis.its.simulate import simulate_series
+
+__all__ = [
+    "ITSResults",
+    "PlaceboResults",
+    "PowerResults",
+    "RECOMMENDED",
+    "evaluate_framework",
+    "fit_its",
+    "minimum_detectable_effect",
+    "newey_west_lags",
+    "placebo_test",
+    "power_analysis",
+    "sensitivity",
+    "simulate_series",
+]
