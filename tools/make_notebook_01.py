@@ -27,7 +27,7 @@ Lancashire Constabulary publishes on data.police.uk. Every number below is compu
 """)
 code("""
 from lvrn_analysis import notebook as nb
-from lvrn_analysis import plots, profile, profile_charts
+from lvrn_analysis import plots, profile, profile_charts, tilemap
 from lvrn_analysis.config import load_area
 from lvrn_analysis.processed import manifest, read_table
 
@@ -90,6 +90,13 @@ nb.table(
             "(exact Poisson below 10 events).",
 )
 """)
+code("""
+rates["rate_per_1000"] = rates["rate"]
+nb.figure(tilemap.tile_map(
+    rates, value="rate_per_1000", unit="per 1,000 residents per year", source=src,
+    title=f"Violence and sexual offences per 1,000 residents: tile map, {profile.fmt_period(start, end)}"),
+    "rates-tile-map")
+""")
 md("""
 ### Do the data agree with the needs assessment?
 
@@ -113,6 +120,39 @@ nb.md(
     f"The extract covers {len(series)} months, of which **{len(gaps)} are missing** "
     f"({', '.join(m.strftime('%b %Y') for m in gaps)}). Missing months are shown as gaps, "
     "never as zero. Shaded bands mark England's national lockdowns."
+)
+""")
+md("""
+### Seasonality
+
+The usual seasonal shape, from the real months outside lockdowns (the extract is short, so each
+calendar month rests on two to four months of data; n is shown on each bar).
+""")
+code("""
+nb.figure(profile_charts.seasonal_chart(
+    profile.seasonal_index(series), source=src.replace(f"; ONS mid-{mid_year} population estimates", ""),
+    title="Violence and sexual offences: seasonal index by calendar month"),
+    "violence-seasonal-index")
+""")
+md("""
+## Where: concentration in a few neighbourhoods
+
+Violence clusters in a small number of neighbourhoods (LSOAs, about 1,500 residents each). The
+share of located violence and sexual offences in the top 5 %, 10 % and 20 % of the area's LSOAs:
+""")
+code("""
+conc = profile.concentration(counts, area, start=start, end=end)
+nb.figure(profile_charts.concentration_chart(
+    conc, source=src.replace(f"; ONS mid-{mid_year} population estimates", ""),
+    title=f"Share of violence in the most affected neighbourhoods, {profile.fmt_period(start, end)}"),
+    "violence-concentration")
+top5 = conc.iloc[0]
+nb.md(
+    f"The {int(top5['n_lsoas'])} LSOAs with most violence ({top5['top_share_of_lsoas']:.0%} of "
+    f"{int(top5['total_lsoas'])}) hold **{top5['share_of_crime']:.0%}** of the located violence and "
+    "sexual offences: place-based work can reach a large share of the problem in a small area. "
+    "Snapped locations put some crimes at shared points (e.g. a police station or hospital), "
+    "which inflates the top neighbourhoods a little."
 )
 """)
 md("""

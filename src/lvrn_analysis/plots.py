@@ -63,6 +63,7 @@ _RC = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,
+    "axes.axisbelow": True,
     "grid.color": "#E5E5E5",
     "axes.prop_cycle": matplotlib.cycler(color=list(PALETTE)),
     "svg.hashsalt": "lvrn",

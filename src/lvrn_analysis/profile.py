@@ -359,3 +359,87 @@ def file_quality(counts: pd.DataFrame, quarantine: pd.DataFrame, *,
     df.insert(0, "rows_in_file", df["kept"] + df[reasons].sum(axis=1))
     df.columns.name = None
     return df.rename_axis("month").reset_index()
+
+
+def concentration(counts: pd.DataFrame, area: AreaConfig, *, crime_type: str = VIOLENCE,
+                  start: pd.Timestamp, end: pd.Timestamp,
+                  shares: Sequence[float] = (0.05, 0.10, 0.20)) -> pd.DataFrame:
+    """How concentrated a crime type is in a few neighbourhoods (LSOAs).
+
+    The LSOAs of the area are those placed in its authorities in any month of
+    the data (LSOAs with no such crime in the period count as zero).
+
+    Parameters
+    ----------
+    counts
+        The ``police_street`` table.
+    area
+        Area configuration (unused beyond documentation of scope; kept for symmetry).
+    crime_type
+        Crime type.
+    start, end
+        Period (inclusive month starts).
+    shares
+        Top shares of LSOAs to report.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``top_share_of_lsoas``, ``n_lsoas``, ``count``, ``share_of_crime`` (of the
+        located crimes of the type in the period), plus ``total_lsoas`` and
+        ``total_count``.
+    """
+    del area
+    located = counts[counts["geo_status"] == "in_area"]
+    all_lsoas = located["lsoa_code"].dropna().unique()
+    c = located[(located["crime_type"] == crime_type) & (located["month"] >= start)
+                & (located["month"] <= end)]
+    per = c.groupby("lsoa_code")["count"].sum().reindex(all_lsoas, fill_value=0)
+    per = np.sort(per.to_numpy())[::-1]
+    total = int(per.sum())
+    rows = []
+    for s in shares:
+        k = int(np.ceil(s * len(per)))
+        top = int(per[:k].sum())
+        rows.append({"top_share_of_lsoas": s, "n_lsoas": k, "count": top,
+                     "share_of_crime": top / total if total else np.nan})
+    df = pd.DataFrame(rows)
+    df["total_lsoas"] = len(per)
+    df["total_count"] = total
+    return df
+
+
+def seasonal_index(series: pd.DataFrame) -> pd.DataFrame:
+    """Average count by calendar month relative to the overall average.
+
+    Months inside a national lockdown (any part of the month) and missing months
+    are left out, so the index shows the usual seasonal shape rather than the
+    pandemic.
+
+    Parameters
+    ----------
+    series
+        Output of :func:`monthly_counts` (``month``, ``count``, ``status``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``month_of_year`` (1-12), ``month_name``, ``months_used``, ``mean_count``,
+        ``index`` (1 = the average month).
+    """
+    from lvrn_analysis.periods import lockdown_fraction
+
+    s = series[series["status"] == "present"].copy()
+    frac = lockdown_fraction(s["month"]).sum(axis=1).to_numpy()
+    s = s[frac == 0]
+    s["month_of_year"] = s["month"].dt.month
+    g = s.groupby("month_of_year")["count"].agg(["size", "mean"]).reindex(range(1, 13))
+    overall = float(s["count"].astype(float).mean())
+    out = pd.DataFrame({
+        "month_of_year": range(1, 13),
+        "month_name": [pd.Timestamp(2000, m, 1).strftime("%b") for m in range(1, 13)],
+        "months_used": g["size"].fillna(0).astype(int).to_numpy(),
+        "mean_count": g["mean"].astype(float).to_numpy(),
+    })
+    out["index"] = out["mean_count"] / overall
+    return out

@@ -115,3 +115,70 @@ def trend_chart(series: pd.DataFrame, *, title: str, source: str,
            f"Months with no data (shown as gaps, not zeros): {miss}.")
     return plots.finish(fig, ax=ax, title=title, source=source, alt=alt, xlabel="Month",
                         ylabel=ylabel)
+
+
+def seasonal_chart(index: pd.DataFrame, *, title: str, source: str) -> Figure:
+    """Bar chart of a seasonal index (1 = the average month).
+
+    Parameters
+    ----------
+    index
+        Output of :func:`lvrn_analysis.profile.seasonal_index`.
+    title, source
+        Title and source line.
+
+    Returns
+    -------
+    Figure
+        Finished figure with alt text.
+    """
+    fig, ax = plots.new_figure(figsize=(8, 3.8))
+    ok = index["months_used"] > 0
+    ax.bar(index["month_name"], index["index"].where(ok, 0), color=plots.COLOURS["observed"])
+    ax.axhline(1, color="#333333", lw=1, ls="--")
+    lo = float(index.loc[ok, "index"].min())
+    ax.set_ylim(min(0.8, lo - 0.05), max(1.2, float(index.loc[ok, "index"].max()) + 0.05))
+    for x, (v, n) in enumerate(zip(index["index"], index["months_used"], strict=True)):
+        ax.text(x, (v if n else lo) + 0.01, f"n={n}", ha="center", fontsize=7, color="#444444")
+    hi = index.loc[index["index"].idxmax()]
+    low = index.loc[index["index"].idxmin()]
+    alt = (f"Bar chart of the average count in each calendar month relative to the average "
+           f"month. Highest {hi['month_name']} ({hi['index']:.2f}); lowest {low['month_name']} "
+           f"({low['index']:.2f}). Lockdown and missing months are excluded; n is the number of "
+           "months averaged.")
+    return plots.finish(fig, ax=ax, title=title, source=source, alt=alt,
+                        xlabel="Calendar month", ylabel="Index (1 = average month)")
+
+
+def concentration_chart(conc: pd.DataFrame, *, title: str, source: str) -> Figure:
+    """Bar chart of the share of crime in the top x % of neighbourhoods.
+
+    Parameters
+    ----------
+    conc
+        Output of :func:`lvrn_analysis.profile.concentration`.
+    title, source
+        Title and source line.
+
+    Returns
+    -------
+    Figure
+        Finished figure with alt text.
+    """
+    fig, ax = plots.new_figure(figsize=(7, 3.6))
+    labels = [f"Top {s:.0%} of LSOAs\n({n} areas)" for s, n in
+              zip(conc["top_share_of_lsoas"], conc["n_lsoas"], strict=True)]
+    ax.bar(labels, conc["share_of_crime"] * 100, color=plots.COLOURS["observed"],
+           label="Share of crime")
+    ax.bar(labels, conc["top_share_of_lsoas"] * 100, color="none", edgecolor="#333333",
+           ls="--", lw=1.2, label="Share if crime were spread evenly")
+    for x, v in enumerate(conc["share_of_crime"] * 100):
+        ax.text(x, v + 1, f"{v:.0f}%", ha="center", fontsize=9, fontweight="bold")
+    ax.set_ylim(0, max(60, float(conc["share_of_crime"].max()) * 100 + 10))
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    parts = "; ".join(f"top {s:.0%} of neighbourhoods hold {v:.0%}" for s, v in
+                      zip(conc["top_share_of_lsoas"], conc["share_of_crime"], strict=True))
+    alt = f"Bar chart of how concentrated crime is across {int(conc['total_lsoas'].iloc[0])} " \
+          f"neighbourhoods (LSOAs): {parts}."
+    return plots.finish(fig, ax=ax, title=title, source=source, alt=alt,
+                        ylabel="Share of located crimes (%)")
