@@ -77,7 +77,7 @@ def find_quarto(explicit: str | None = None) -> str | None:
 
 def render_site(project: Path | str = ".", *, execute: bool = True, renderer: str = "auto",
                 quarto: str | None = None) -> Path:
-    """Execute the notebooks (optionally) and render the website into ``_site/``.
+    """Execute the notebooks (optionally), write the API pages, render into ``_site/``.
 
     Parameters
     ----------
@@ -107,6 +107,9 @@ def render_site(project: Path | str = ".", *, execute: bool = True, renderer: st
         for nb in notebooks(project):
             print(f"executing {nb.relative_to(project)}", file=sys.stderr)
             execute_notebook(nb)
+    from lvrn_analysis.apidoc import write_api_pages
+
+    write_api_pages(project)
     exe = None if renderer == "smalldocs" else find_quarto(quarto)
     if renderer == "quarto" and exe is None:
         raise SiteError("Quarto not found: install it (see README) or use --renderer smalldocs")
