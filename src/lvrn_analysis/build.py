@@ -22,10 +22,16 @@ from __future__ import annotations
 
 import json
 import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from lvrn_analysis import __version__
@@ -54,6 +60,8 @@ class BuildReport:
         Force → list of ``YYYY-MM`` months with no data in the real police table.
     ground_truth
         Records of the effects injected into synthetic data.
+    notes
+        Build-level notes (e.g. which data calibrated a synthetic series).
     """
 
     inputs: list[dict] = field(default_factory=list)
@@ -61,6 +69,7 @@ class BuildReport:
     origins: dict[str, str] = field(default_factory=dict)
     missing_months: dict[str, list[str]] = field(default_factory=dict)
     ground_truth: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def totals(self) -> dict[str, int]:
         """Return rows in, kept and rejected summed over inputs."""
@@ -79,6 +88,16 @@ def _rel(path: Path | str) -> str:
 def _relabel(label: str) -> str:
     head, sep, member = label.partition("!")
     return _rel(head) + (sep + member if sep else "")
+
+
+def _relabel_result(r: LoadResult) -> None:
+    """Make a result's file labels relative (no absolute paths in processed tables)."""
+    old = r.path
+    r.path = _relabel(r.path)
+    for frame in (r.kept, r.rejected):
+        if not frame.empty and "file" in frame.columns:
+            frame["file"] = frame["file"].astype("string").str.replace(old, r.path,
+                                                                      regex=False)
 
 
 def _stringify(df: pd.DataFrame) -> pd.DataFrame:
@@ -110,15 +129,68 @@ def _load_all(paths: list[Path], spec: SourceSpec, area: AreaConfig, desc: str,
     results: list[LoadResult] = []
     for p in tqdm(paths, desc=desc, unit="file", disable=not progress or None, leave=False):
         for r in spec.load(p, area):
-            r.path = _relabel(r.path)
-            if not r.rejected.empty and "file" in r.rejected:
-                r.rejected["file"] = r.path
+            _relabel_result(r)
             results.append(r)
     return results
 
 
-def _police_tables(results: list[LoadResult], out: Path, stem: str,
-                   report: BuildReport, origin: str) -> None:
+def _load_police(paths: list[Path], area: AreaConfig, desc: str,
+                 progress: bool) -> list[police.PoliceFileResult]:
+    """Load police files on the fast path, two files at a time (threads).
+
+    Parsing, hashing and the Arrow kernels release the GIL, so two threads use both
+    cores; results come back in input order, as :func:`_load_all` returns them.
+    """
+    index = police.area_index(area)
+
+    def one(p: Path) -> list[police.PoliceFileResult]:
+        out = []
+        for r in police.iter_fast(p, area, index):
+            r.path = _relabel(r.path)
+            if not r.rejected.empty and "file" in r.rejected:
+                r.rejected["file"] = r.path
+            out.append(r)
+        return out
+
+    results: list[police.PoliceFileResult] = []
+    workers = max(1, min(POLICE_THREADS, len(paths)))
+    with ThreadPoolExecutor(max_workers=workers) as pool, \
+            tqdm(total=len(paths), desc=desc, unit="file", disable=not progress or None,
+                 leave=False) as bar:
+        # a bounded window of files in flight keeps memory flat
+        pending: deque = deque()
+        it = iter(paths)
+        try:
+            for p in it:
+                pending.append(pool.submit(one, p))
+                if len(pending) >= 2 * workers:
+                    results += pending.popleft().result()
+                    bar.update()
+            while pending:
+                results += pending.popleft().result()
+                bar.update()
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            raise
+    return results
+
+
+#: Threads that load police files in parallel (the machine this was tuned on has 2 cores).
+POLICE_THREADS = min(2, os.cpu_count() or 1)
+
+#: Rows per parquet row group when the kept police table is streamed to disk; pyarrow's
+#: default for ``write_table``, so that the file is byte-identical to writing one frame.
+KEPT_CHUNK_ROWS = 1 << 20
+
+
+def _police_tables(results: list[LoadResult] | list[police.PoliceFileResult], out: Path,
+                   stem: str, report: BuildReport, origin: str) -> None:
+    if results and all(isinstance(r, police.PoliceFileResult) for r in results):
+        _police_tables_fast(results, out, stem, report, origin)  # type: ignore[arg-type]
+        return
+    results = [r.to_load_result() if isinstance(r, police.PoliceFileResult) else r
+               for r in results]
     results = police.resolve_overlaps(results)
     for r in results:
         r.check_accounting()
@@ -141,6 +213,138 @@ def _police_tables(results: list[LoadResult], out: Path, stem: str,
         for force, g in cov.groupby("force"):
             report.missing_months[str(force)] = [
                 m.strftime("%Y-%m") for m in g.loc[g["status"] == "missing", "month"]]
+
+
+def _police_tables_fast(results: list[police.PoliceFileResult], out: Path, stem: str,
+                        report: BuildReport, origin: str) -> None:
+    """:func:`_police_tables` for fast-path results: same outputs, bounded memory.
+
+    The kept table is never built as one frame: every (month, force) block comes
+    from one file already aggregated and sorted, so the blocks are written to
+    parquet in order, :data:`KEPT_CHUNK_ROWS` rows at a time.
+    """
+    if not any(len(r.n) for r in results):  # nothing kept: the frame path is exact and cheap
+        _police_tables([r.to_load_result() for r in results], out, stem, report, origin)
+        return
+    results = police.resolve_overlaps_fast(results)
+    for r in results:
+        r.check_accounting()
+        report.inputs.append(r.as_record() | {"table": stem, "origin": origin})
+    kpath = out / f"{stem}.parquet"
+    report.outputs[_rel(kpath)] = _write_parquet_chunks(
+        _kept_chunks(results, origin, KEPT_CHUNK_ROWS), kpath)
+    cov = police.month_coverage(police.kept_pairs(results))
+    cov.insert(0, "origin", origin)
+    rej = pd.concat(_distinct_empty([r.rejected for r in results]), ignore_index=True)
+    sort_cols = [c for c in ("file", "row", "reason") if c in rej.columns]
+    rej = rej.sort_values(sort_cols, na_position="first", kind="mergesort")
+    report.outputs[_rel(out / f"{stem}_months.parquet")] = write_parquet(
+        cov, out / f"{stem}_months.parquet")
+    qpath = out / "quarantine" / f"{stem}.parquet"
+    report.outputs[_rel(qpath)] = write_parquet(rej, qpath)
+    report.origins[stem] = origin
+    if origin.startswith("real"):
+        for force, g in cov.groupby("force"):
+            report.missing_months[str(force)] = [
+                m.strftime("%Y-%m") for m in g.loc[g["status"] == "missing", "month"]]
+
+
+def _distinct_empty(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """Drop repeated empty frames of identical columns and dtypes before a concat.
+
+    They add no rows, and the first one still takes part in the column order and
+    the dtype resolution, so the concatenation is unchanged - and much faster when
+    most files have nothing quarantined.
+    """
+    seen: set = set()
+    out = []
+    for f in frames:
+        if f.empty:
+            sig = tuple((c, str(t)) for c, t in f.dtypes.items())
+            if sig in seen:
+                continue
+            seen.add(sig)
+        out.append(f)
+    return out
+
+
+def _kept_chunks(results: list[police.PoliceFileResult], origin: str,
+                 chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Yield the kept police table in order, as frames of at most ``chunk_rows`` rows.
+
+    Each frame has the columns and dtypes of ``police.aggregate(...)`` renamed and
+    with ``origin`` inserted, as :func:`_police_tables` writes it.
+    """
+    index = results[0].index
+    recs = index.geo_records
+    la_code = pa.array([g[0] for g in recs], pa.large_string())
+    la_name = pa.array([g[1] for g in recs], pa.large_string())
+    lsoa = pa.array([g[2] for g in recs], pa.large_string())
+    status = pa.array([g[3] for g in recs], pa.large_string())
+    ctypes = pa.array(police.CRIME_TYPES, pa.large_string())
+    parts: list[tuple[police.PoliceFileResult, int, int]] = []
+    size = 0
+    blocks = police.kept_blocks(results)
+    for i, (res, a, b) in enumerate(blocks):
+        if res.index is not index:
+            raise ValueError("police results from different area indexes")
+        while a < b:
+            take = min(b - a, chunk_rows - size)
+            parts.append((res, a, a + take))
+            size += take
+            a += take
+            if size == chunk_rows or (a == b and i == len(blocks) - 1):
+                yield _kept_frame(parts, origin, la_code, la_name, lsoa, status, ctypes)
+                parts, size = [], 0
+
+
+def _kept_frame(parts: list[tuple[police.PoliceFileResult, int, int]], origin: str,
+                la_code: pa.Array, la_name: pa.Array, lsoa: pa.Array, status: pa.Array,
+                ctypes: pa.Array) -> pd.DataFrame:
+    geo = pa.array(np.concatenate([r.geo[a:b] for r, a, b in parts]))
+    month = np.concatenate([np.full(b - a, np.datetime64(r.months[r.month[a]], "us"))
+                            for r, a, b in parts])
+    force = pa.chunked_array([pa.nulls(b - a, pa.large_string())
+                              if r.forces[r.force[a]] is None else
+                              pa.repeat(pa.scalar(r.forces[r.force[a]], pa.large_string()),
+                                        b - a) for r, a, b in parts], pa.large_string())
+    frame = pd.DataFrame({
+        "month": month,
+        "force": pd.arrays.ArrowStringArray(force),
+        "la_code": pd.arrays.ArrowStringArray(la_code.take(geo)),
+        "la_name": pd.arrays.ArrowStringArray(la_name.take(geo)),
+        "lsoa_code": pd.arrays.ArrowStringArray(lsoa.take(geo)),
+        "crime_type": pd.arrays.ArrowStringArray(ctypes.take(pa.array(
+            np.concatenate([r.ctype[a:b] for r, a, b in parts])))),
+        "geo_status": pd.arrays.ArrowStringArray(status.take(geo)),
+        "count": np.concatenate([r.n[a:b] for r, a, b in parts]).astype(np.int64),
+    })
+    frame.insert(0, "origin", origin)
+    return frame
+
+
+def _write_parquet_chunks(frames: Iterator[pd.DataFrame], path: Path) -> dict:
+    """Write frames as consecutive row groups of one parquet file (as :func:`write_parquet`).
+
+    With frames of pyarrow's default row-group size the bytes equal those of
+    :func:`write_parquet` on the concatenated frame.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = 0
+    writer = None
+    with open(path, "wb") as fh:
+        try:
+            for df in frames:
+                table = pa.Table.from_pandas(_stringify(df).reset_index(drop=True),
+                                             preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(fh, table.schema, compression="snappy")
+                writer.write_table(table)
+                rows += table.num_rows
+        finally:
+            if writer is not None:
+                writer.close()
+    return {"sha256": sha256_file(path), "rows": rows}
 
 
 def _embedded_results(area: AreaConfig) -> list[LoadResult]:
@@ -193,6 +397,9 @@ def build(
     out.mkdir(parents=True, exist_ok=True)
     for old in sorted(out.rglob("*.parquet")):
         old.unlink()
+    # a failed build must not leave the previous manifest describing deleted tables
+    (out / MANIFEST).unlink(missing_ok=True)
+    (out / "ground_truth.json").unlink(missing_ok=True)
     report = BuildReport()
     specs = sources()
 
@@ -200,7 +407,7 @@ def build(
     pspec = specs["police"]
     files = _files(raw, pspec)
     if files:
-        results = _load_all(files, pspec, area, "police (raw)", progress)
+        results = _load_police(files, area, "police (raw)", progress)
         _police_tables(results, out, "police_street", report, "real")
     elif area.embedded_police:
         _police_tables(_embedded_results(area), out, "police_street", report,
@@ -212,14 +419,13 @@ def build(
         )
     # --- police: synthetic long series calibrated on the real table
     if synthetic:
-        from lvrn_analysis.synthetic_police import write_synthetic_police
 
         real = pd.read_parquet(out / "police_street.parquet").rename(columns={"count": WEIGHT})
         sdir = syn / "police"
         _clear(sdir)
-        report.ground_truth += write_synthetic_police(sdir, area, kept=real)
+        report.ground_truth += _write_synthetic_police(sdir, area, real, report)
         sfiles = _files(syn, pspec)
-        results = _load_all(sfiles, pspec, area, "police (synthetic)", progress)
+        results = _load_police(sfiles, area, "police (synthetic)", progress)
         _police_tables(results, out, "police_street_synthetic", report, "synthetic")
 
     # --- every other registered source
@@ -240,6 +446,7 @@ def build(
         "inputs": sorted(report.inputs, key=lambda r: (r["table"], r["file"])),
         "outputs": dict(sorted(report.outputs.items())),
         "police_missing_months": report.missing_months,
+        "notes": report.notes,
         "licences": {
             "police_street": "Contains public sector information licensed under the Open "
                              "Government Licence v3.0 (data.police.uk).",
@@ -253,11 +460,9 @@ def _build_generic(spec: SourceSpec, area: AreaConfig, raw: Path, out: Path, syn
                    report: BuildReport, synthetic: bool, progress: bool) -> None:
     files = _files(raw, spec)
     origin = "real"
-    if not files:
-        default = getattr(spec, "default_inputs", None)
-        if callable(default):
-            files = list(default(area))
-            origin = "real (shipped reference data)"
+    if not files and spec.default_inputs is not None:
+        files = list(spec.default_inputs(area))
+        origin = "real (shipped reference data)"
     if not files:
         if not synthetic or spec.synthesize is None:
             return
@@ -271,9 +476,13 @@ def _build_generic(spec: SourceSpec, area: AreaConfig, raw: Path, out: Path, syn
         r.check_accounting()
         report.inputs.append(r.as_record() | {"table": spec.processed_name, "origin": origin})
     stem = spec.processed_name or spec.name
-    kept = pd.concat([r.kept for r in results], ignore_index=True) if results else pd.DataFrame()
+    if spec.processed_table is not None:
+        kept = spec.processed_table(results, area).reset_index(drop=True)
+    else:
+        kept = pd.concat([r.kept for r in results], ignore_index=True) if results else \
+            pd.DataFrame()
+        kept = kept.sort_values(list(kept.columns), kind="mergesort", na_position="first")
     kept.insert(0, "origin", origin)
-    kept = kept.sort_values(list(kept.columns), kind="mergesort", na_position="first")
     rej = pd.concat([r.rejected for r in results], ignore_index=True) if results else \
         pd.DataFrame()
     report.outputs[_rel(out / f"{stem}.parquet")] = write_parquet(kept, out / f"{stem}.parquet")
@@ -281,6 +490,30 @@ def _build_generic(spec: SourceSpec, area: AreaConfig, raw: Path, out: Path, syn
         qpath = out / "quarantine" / f"{stem}.parquet"
         report.outputs[_rel(qpath)] = write_parquet(rej.astype("string"), qpath)
     report.origins[stem] = origin
+
+
+def _write_synthetic_police(sdir: Path, area: AreaConfig, real: pd.DataFrame,
+                            report: BuildReport) -> list[dict]:
+    """Write the synthetic police series, calibrated on the real table if it can be.
+
+    A handful of dropped-in months may not support calibration (it needs three
+    months outside lockdowns); the area's embedded real aggregate is then used,
+    and the manifest says so. Without either, the error names what is missing.
+    """
+    from lvrn_analysis.synthetic_police import write_synthetic_police
+
+    try:
+        return write_synthetic_police(sdir, area, kept=real)
+    except ValueError as exc:
+        if not area.embedded_police:
+            raise ValueError(
+                f"cannot calibrate the synthetic police series on the dropped-in files "
+                f"({exc}); add more months to data/raw/police/ or build with --no-synthetic"
+            ) from exc
+        report.notes.append(
+            f"synthetic police series calibrated on the embedded real aggregate, not on the "
+            f"dropped-in files ({exc})")
+        return write_synthetic_police(sdir, area)
 
 
 def _clear(d: Path) -> None:

@@ -223,7 +223,14 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lvrn`` command."""
-    args = parser().parse_args(argv)
+    p = parser()
+    args, extra = p.parse_known_args(argv)
+    if extra:
+        # `lvrn validate police --by-crime-type FILE`: files may follow an option
+        if args.command == "validate" and not any(e.startswith("-") for e in extra):
+            args.items = [*args.items, *extra]
+        else:
+            p.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return int(args.func(args))
     except SourceError as exc:

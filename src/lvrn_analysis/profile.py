@@ -23,6 +23,9 @@ VIOLENCE = "Violence and sexual offences"
 #: relative to population (LVRN evaluation report 2021, §1.2).
 REPORT_HIGHEST = ("Blackpool", "Burnley", "Preston", "Blackburn with Darwen")
 
+#: Label for quarantined rows that could not be split into fields (no crime type).
+UNPARSED = "(malformed row)"
+
 
 def crime_type_breakdown(result: LoadResult) -> pd.DataFrame:
     """Rows per crime type in one police file: in the file, without LSOA, kept, rejected.
@@ -47,9 +50,11 @@ def crime_type_breakdown(result: LoadResult) -> pd.DataFrame:
         r_nol = pd.Series(dtype="int64")
     else:
         w = rej[WEIGHT] if WEIGHT in rej else pd.Series(1, index=rej.index)
-        r = w.groupby(rej["crime_type"]).sum()
-        r_nol = w[rej["lsoa_code"].isna()].groupby(rej.loc[rej["lsoa_code"].isna(),
-                                                            "crime_type"]).sum()
+        # malformed rows could not be split into fields: they have no crime type
+        ct = rej["crime_type"].astype("string").fillna(UNPARSED)
+        r = w.groupby(ct).sum()
+        nol = rej["lsoa_code"].isna() & (ct != UNPARSED)
+        r_nol = w[nol].groupby(ct[nol]).sum()
     df = pd.DataFrame({"kept": k, "rejected": r, "no_lsoa_kept": k_nol,
                        "no_lsoa_rejected": r_nol}).fillna(0).astype("int64")
     df["rows_in"] = df["kept"] + df["rejected"]
@@ -149,7 +154,7 @@ def latest_complete_window(months: pd.DataFrame, n: int = 12) -> tuple[pd.Timest
 def nearest_mid_year(start: pd.Timestamp, end: pd.Timestamp, available: Sequence[int]) -> int:
     """Return the available mid-year estimate closest to the middle of a period."""
     mid = start + (end + pd.offsets.MonthEnd(0) - start) / 2
-    target = mid.year + (mid.dayofyear - 182) / 365.25
+    target = mid.year + (mid - pd.Timestamp(mid.year, 7, 1)).days / 365.25
     return int(min(available, key=lambda y: (abs(y - target), y)))
 
 
@@ -193,13 +198,13 @@ def rates_by_authority(counts: pd.DataFrame, months: pd.DataFrame, area: AreaCon
 
     if start is None or end is None:
         start, end = latest_complete_window(months)
-    period = months[(months["month"] >= start) & (months["month"] <= end)].drop_duplicates(
-        "month")
-    missing = period.loc[period["status"] != "present", "month"]
-    if len(missing):
+    wanted = pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq="MS")
+    present = set(months.loc[months["status"] == "present", "month"])
+    missing = [m for m in wanted if m not in present]
+    if missing:
         raise ValueError("period includes months with no data: "
                          + ", ".join(m.strftime("%Y-%m") for m in missing))
-    n_months = len(period)
+    n_months = len(wanted)
     pops = populations(area)
     if mid_year is None:
         mid_year = nearest_mid_year(start, end, sorted(pops["mid_year"].unique()))
@@ -340,18 +345,26 @@ def file_quality(counts: pd.DataFrame, quarantine: pd.DataFrame, *,
     pandas.DataFrame
         ``month``, ``rows_in_file``, ``no_lsoa_in_file``, ``kept``, and one column
         per quarantine reason, sorted by month. ``rows_in_file`` = ``kept`` + the
-        reason columns.
+        reason columns. Quarantined rows whose month cannot be told (no month in
+        the file name and an invalid Month) are counted under a missing month.
     """
     c = counts[counts["crime_type"] == crime_type]
     kept = c.groupby("month")["count"].sum()
     kept_nol = c[c["geo_status"] == "no_lsoa"].groupby("month")["count"].sum()
+    from lvrn_analysis.sources.police import month_from_name
+
     q = quarantine[quarantine["crime_type"] == crime_type].copy()
-    q["month"] = pd.to_datetime(q["month"], format="%Y-%m")
+    # the month of a quarantined row is its file's month (its own Month may be invalid)
+    file_month = q["file"].astype(str).map(lambda f: month_from_name(f.split("!")[-1]))
+    q["month"] = pd.to_datetime(file_month.fillna(q["month"].astype("string")),
+                                format="%Y-%m", errors="coerce")
+    # rows whose file name carries no month and whose own Month is invalid stay, with
+    # month missing (NaT), so that no quarantined row is dropped from the accounting
     w = q[WEIGHT].astype("int64") if WEIGHT in q else pd.Series(1, index=q.index)
     q = q.assign(_w=w)
     by_reason = q.pivot_table(index="month", columns="reason", values="_w", aggfunc="sum",
-                              fill_value=0)
-    q_nol = q[q["lsoa_code"].isna()].groupby("month")["_w"].sum()
+                              fill_value=0, dropna=False)
+    q_nol = q[q["lsoa_code"].isna()].groupby("month", dropna=False)["_w"].sum()
     df = pd.DataFrame({"kept": kept}).join(by_reason, how="outer").fillna(0).astype("int64")
     reasons = [col for col in df.columns if col != "kept"]
     df.insert(0, "no_lsoa_in_file", (kept_nol.reindex(df.index).fillna(0)

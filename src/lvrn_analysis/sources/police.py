@@ -35,6 +35,22 @@ Rules (each row gets the first rule it breaks; see :data:`REASONS`)
 
 Clean rows are aggregated to month × LSOA × crime type counts; the row-level
 file is never written to ``data/processed/``.
+
+Implementation
+--------------
+:func:`load_bytes` runs the *fast path* (:func:`load_fast`): the file is parsed
+once into Arrow string columns; the rules that depend only on a value (month
+format, force, crime type, LSOA → authority) are evaluated once per distinct value
+with the same pandas code as the row-by-row reference implementation
+(:func:`load_bytes_reference` = :func:`parse_street_csv` + :func:`clean`) and
+cached across files (:class:`AreaIndex`); rows only carry integer codes, and
+pandas frames are built for the quarantined rows alone. Both paths give the same
+kept aggregate and the same quarantine, row for row (``tests/test_police_fastpath.py``).
+
+Areas covering several forces (a national comparison) are :class:`MultiForceArea`
+configurations (:func:`load_multi_force_area`): ``Falls within`` must name one of
+their forces and LSOAs are placed by the same LSOA-name rule in their own list of
+authorities.
 """
 
 from __future__ import annotations
@@ -42,17 +58,26 @@ from __future__ import annotations
 import gzip
 import io
 import re
+import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import yaml
 
-from lvrn_analysis.config import AreaConfig
-from lvrn_analysis.geography import assign_authority
+from lvrn_analysis.config import AreaConfig, ConfigError
+from lvrn_analysis.geography import (
+    LSOA_CODE_PATTERN,
+    assign_authority,
+    la_name_from_lsoa_name,
+    local_authorities,
+)
 from lvrn_analysis.validation import (
     WEIGHT,
     LoadResult,
@@ -108,6 +133,163 @@ AGG_KEYS: tuple[str, ...] = (
 _FILE_RE = re.compile(r"(?P<month>\d{4}-\d{2})-(?P<slug>[a-z0-9-]+?)-street\.csv(\.gz)?$")
 _LON = (-8.7, 1.8)
 _LAT = (49.8, 60.9)
+_MONTH_PATTERN = r"\d{4}-(0[1-9]|1[0-2])"
+_HEADER_LINE = ",".join(HEADER)
+
+
+# ---------------------------------------------------------------- multi-force areas
+
+
+@dataclass(frozen=True)
+class MultiForceArea(AreaConfig):
+    """An area covering several forces, e.g. England and Wales for a national comparison.
+
+    A plain :class:`~lvrn_analysis.config.AreaConfig` names one force and takes
+    its authorities' names from the shipped reference geography; this extension
+    adds the other forces and the names of its own authorities, so that the same
+    rules apply unchanged: ``Falls within`` must be one of :attr:`forces`, and an
+    LSOA is placed in the authority its name starts with.
+
+    Attributes
+    ----------
+    forces
+        ``Falls within`` values of every force (the first is also ``force``).
+    force_slugs
+        Their slugs in data.police.uk file names, in the same order.
+    authority_names
+        Names of the authorities in ``authorities`` (same order); empty to take
+        them from the reference geography.
+    """
+
+    forces: tuple[str, ...] = ()
+    force_slugs: tuple[str, ...] = ()
+    authority_names: tuple[str, ...] = ()
+
+
+def area_forces(area: AreaConfig) -> tuple[str, ...]:
+    """Return the ``Falls within`` values an area accepts (one for a plain area)."""
+    return tuple(getattr(area, "forces", ()) or (area.force,))
+
+
+def area_slugs(area: AreaConfig) -> str | tuple[str, ...]:
+    """Return the file-name slug (plain area) or slugs (:class:`MultiForceArea`)."""
+    slugs = tuple(getattr(area, "force_slugs", ()))
+    return slugs if slugs else area.force_slug
+
+
+def load_multi_force_area(path: str | Path) -> MultiForceArea:
+    """Read a multi-force area configuration (YAML).
+
+    The file has ``id``, ``name``, optional ``short_name``, ``police.forces`` (a
+    list of ``{force: ..., file_slug: ...}``) and ``authorities_file``: a CSV with
+    ``la_code`` and ``la_name`` columns (relative paths are read next to the YAML).
+
+    Parameters
+    ----------
+    path
+        The YAML file.
+
+    Returns
+    -------
+    MultiForceArea
+        The configuration.
+
+    Raises
+    ------
+    ConfigError
+        If a key is missing or the authorities file is unusable.
+    """
+    p = Path(path)
+    src = str(p)
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{src}: cannot read area configuration ({exc})") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{src}: expected a mapping at the top level")
+    for key in ("id", "name", "police", "authorities_file"):
+        if raw.get(key) in (None, ""):
+            raise ConfigError(f"{src}: area configuration has no {key!r}")
+    forces = (raw["police"] or {}).get("forces") if isinstance(raw["police"], dict) else None
+    if not isinstance(forces, list) or not forces or not all(
+            isinstance(f, dict) and f.get("force") and f.get("file_slug") for f in forces):
+        raise ConfigError(f"{src}: 'police.forces' must be a list of {{force, file_slug}}")
+    lap = Path(raw["authorities_file"])
+    if not lap.is_absolute():
+        lap = p.parent / lap
+    try:
+        las = pd.read_csv(lap, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{src}: cannot read authorities file {lap} ({exc})") from exc
+    if list(las.columns[:2]) != ["la_code", "la_name"] or las.empty:
+        raise ConfigError(f"{src}: {lap} must have columns la_code, la_name and rows")
+    synth = raw.get("synthetic") or {}
+    return MultiForceArea(
+        id=str(raw["id"]), name=str(raw["name"]),
+        short_name=str(raw.get("short_name") or raw["id"]),
+        force=str(forces[0]["force"]), force_slug=str(forces[0]["file_slug"]),
+        authorities=tuple(las["la_code"].astype(str)),
+        default_mid_year=int((raw.get("population") or {}).get("default_mid_year", 2019)),
+        embedded_police=None,
+        synthetic_start=str(synth.get("start", "2016-01")),
+        synthetic_end=str(synth.get("end", "2022-10")),
+        synthetic_seed=int(synth.get("seed", 1)),
+        source=src,
+        forces=tuple(str(f["force"]) for f in forces),
+        force_slugs=tuple(str(f["file_slug"]) for f in forces),
+        authority_names=tuple(las["la_name"].astype(str)),
+    )
+
+
+def assign_area_authority(lsoa_code: pd.Series, lsoa_name: pd.Series,
+                          area: AreaConfig) -> pd.DataFrame:
+    """Place LSOAs in an area's authorities (:func:`~lvrn_analysis.geography.assign_authority`).
+
+    A plain area uses :func:`~lvrn_analysis.geography.assign_authority` itself; a
+    :class:`MultiForceArea` with its own authority names applies the same rule
+    (authority = the name that prefixes the LSOA name) to those names.
+
+    Parameters
+    ----------
+    lsoa_code, lsoa_name
+        LSOA codes and names.
+    area
+        The area.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``la_code``, ``la_name``, ``lsoa_la_name``, ``geo_status`` (see
+        :func:`~lvrn_analysis.geography.assign_authority`).
+    """
+    names_t = tuple(getattr(area, "authority_names", ()))
+    if not names_t:
+        return assign_authority(lsoa_code, lsoa_name, area)
+    # same rule as geography.assign_authority, with the area's own authority names
+    by_name = dict(zip(names_t, area.authorities, strict=True))
+    code = lsoa_code.astype("string").str.strip()
+    prefix = la_name_from_lsoa_name(lsoa_name)
+    la_code = prefix.map(by_name)
+    status = np.where(
+        code.isna() | (code == ""),
+        "no_lsoa",
+        np.where(
+            ~code.fillna("").str.match(LSOA_CODE_PATTERN),
+            "bad_lsoa_code",
+            np.where(la_code.isna(), "outside_area", "in_area"),
+        ),
+    )
+    la_code = la_code.where(status == "in_area")
+    names = dict(zip(area.authorities, names_t, strict=True))
+    return pd.DataFrame(
+        {
+            "la_code": la_code.astype("string"),
+            "la_name": la_code.map(names).astype("string"),
+            "lsoa_la_name": prefix.astype("string"),
+            "geo_status": pd.Series(status, index=lsoa_code.index, dtype="string"),
+        },
+        index=lsoa_code.index,
+    )
 
 
 def sniff(first_line: str) -> bool:
@@ -128,7 +310,8 @@ def slug_from_name(name: str) -> str | None:
     return m.group("slug") if m else None
 
 
-def iter_members(path: str | Path, force_slug: str | None = None) -> Iterator[tuple[str, bytes]]:
+def iter_members(path: str | Path, force_slug: str | Collection[str] | None = None
+                 ) -> Iterator[tuple[str, bytes]]:
     """Yield ``(label, bytes)`` for each street-level CSV in ``path``.
 
     Parameters
@@ -136,7 +319,8 @@ def iter_members(path: str | Path, force_slug: str | None = None) -> Iterator[tu
     path
         A ``.csv``, ``.csv.gz`` or monthly archive ``.zip``.
     force_slug
-        For archives: only members for this force (``*-<slug>-street.csv``).
+        For archives: only members for this force (``*-<slug>-street.csv``), or
+        for any of these forces when a collection of slugs is given.
 
     Yields
     ------
@@ -155,13 +339,15 @@ def iter_members(path: str | Path, force_slug: str | None = None) -> Iterator[tu
         if path.suffix == ".zip":
             with zipfile.ZipFile(path) as zf:
                 names = sorted(n for n in zf.namelist() if n.endswith("-street.csv"))
-                if force_slug is not None:
-                    names = [n for n in names if slug_from_name(n) == force_slug]
+                wanted = ({force_slug} if isinstance(force_slug, str)
+                          else set(force_slug) if force_slug is not None else None)
+                if wanted is not None:
+                    names = [n for n in names if slug_from_name(n) in wanted]
                 if not names:
-                    raise SourceError(
-                        label, "archive holds no street-level CSV"
-                        + (f" for force '{force_slug}'" if force_slug else "")
-                    )
+                    which = ("" if not force_slug else f" for force '{force_slug}'"
+                             if isinstance(force_slug, str)
+                             else f" for forces {', '.join(sorted(wanted or ()))}")
+                    raise SourceError(label, "archive holds no street-level CSV" + which)
                 for n in names:
                     yield f"{label}!{n}", zf.read(n)
         elif path.suffix == ".gz":
@@ -196,8 +382,38 @@ def parse_street_csv(data: bytes, label: str) -> tuple[pd.DataFrame, pd.DataFram
     SourceError
         If the file is empty, HTML, or its header is not the data.police.uk header.
     """
+    table, idx, malformed, notes = parse_street_table(data, label)
+    rows = table.to_pandas()
+    rows.insert(0, "row", idx)
+    return rows, malformed, notes
+
+
+def parse_street_table(data: bytes, label: str
+                       ) -> tuple[pa.Table, np.ndarray, pd.DataFrame, list[str]]:
+    """Parse one street-level CSV into an Arrow table (the first step of both paths).
+
+    Parameters
+    ----------
+    data
+        File bytes (decompressed).
+    label
+        File label for messages.
+
+    Returns
+    -------
+    tuple
+        ``(table, row, malformed, notes)``: ``table`` has the internal column
+        names, all strings; ``row`` the spreadsheet row number of each table row
+        (the header is row 1); ``malformed`` and ``notes`` as in
+        :func:`parse_street_csv`.
+
+    Raises
+    ------
+    SourceError
+        If the file is empty, HTML, or its header is not the data.police.uk header.
+    """
     notes: list[str] = []
-    text_needed = not _is_utf8(data)
+    text_needed = not (data.isascii() or _is_utf8(data))
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
         notes.append("UTF-8 byte-order mark removed")
@@ -208,8 +424,11 @@ def parse_street_csv(data: bytes, label: str) -> tuple[pd.DataFrame, pd.DataFram
         decode_text(data[:4096] if len(data) > 4096 else data, label)  # empty/HTML checks
     first_nl = data.find(b"\n")
     header_line = (data if first_nl < 0 else data[:first_nl]).decode("utf-8").strip("\r\n")
-    found = next(iter(pd.read_csv(io.StringIO(header_line), header=None, dtype=str).values))
-    found = tuple("" if pd.isna(x) else str(x).strip() for x in found)
+    if header_line == _HEADER_LINE:
+        found: tuple[str, ...] = HEADER
+    else:
+        row0 = next(iter(pd.read_csv(io.StringIO(header_line), header=None, dtype=str).values))
+        found = tuple("" if pd.isna(x) else str(x).strip() for x in row0)
     if found != HEADER:
         missing = [c for c in HEADER if c not in found]
         extra = [c for c in found if c not in HEADER]
@@ -231,7 +450,7 @@ def parse_street_csv(data: bytes, label: str) -> tuple[pd.DataFrame, pd.DataFram
 
     try:
         table = pacsv.read_csv(
-            io.BytesIO(data),
+            pa.BufferReader(data),
             read_options=pacsv.ReadOptions(
                 use_threads=False, column_names=list(COLUMNS), skip_rows=1,
                 block_size=1 << 24,
@@ -244,23 +463,30 @@ def parse_street_csv(data: bytes, label: str) -> tuple[pd.DataFrame, pd.DataFram
         )
     except pa.ArrowInvalid as exc:
         raise SourceError(label, f"cannot parse CSV ({exc})") from exc
-    rows = table.to_pandas()
     # physical line numbers of bad rows are counted from the first data line (row 2)
     bad_rows = sorted((n + 1) if n is not None else -1 for n, _ in bad)
     known_bad = np.array([b for b in bad_rows if b > 0], dtype=np.int64)
-    idx = np.arange(len(rows), dtype=np.int64) + 2
+    idx = np.arange(table.num_rows, dtype=np.int64) + 2
     if known_bad.size:
         # shift good rows past the bad rows that precede them
         pos = idx.copy()
         for b in known_bad:
             pos = np.where(pos >= b, pos + 1, pos)
         idx = pos
-    rows.insert(0, "row", idx)
-    malformed = pd.DataFrame(
-        {"row": [(n + 1) if n is not None else pd.NA for n, _ in bad],
-         "text": [t for _, t in bad]}
-    )
-    return rows, malformed, notes
+    if bad:
+        malformed = pd.DataFrame(
+            {"row": [(n + 1) if n is not None else pd.NA for n, _ in bad],
+             "text": [t for _, t in bad]}
+        )
+    else:
+        global _EMPTY_MALFORMED
+        if _EMPTY_MALFORMED is None:
+            _EMPTY_MALFORMED = pd.DataFrame({"row": [], "text": []})
+        malformed = _EMPTY_MALFORMED.copy()
+    return table, idx, malformed, notes
+
+
+_EMPTY_MALFORMED: pd.DataFrame | None = None
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -338,38 +564,25 @@ def clean(
         reason = reason.mask(reason.isna() & mask.fillna(False).astype(bool), code)
 
     month = df["month"].astype("string")
-    valid_month = month.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False).astype(bool)
+    valid_month = month.str.fullmatch(_MONTH_PATTERN).fillna(False).astype(bool)
     flag(~valid_month, "bad_month")
     if expected_month is not None:
         flag(month != expected_month, "month_mismatch")
-    flag(df["falls_within"] != area.force, "other_force")
+    forces = area_forces(area)
+    if len(forces) == 1:
+        flag(df["falls_within"] != area.force, "other_force")
+    else:
+        flag(df["falls_within"].notna() & ~df["falls_within"].isin(forces), "other_force")
     flag(~df["crime_type"].isin(CRIME_TYPES), "unknown_crime_type")
     coords_ok, has_coords = _coords(df)
     flag(~coords_ok, "bad_coordinates")
     flag((df["crime_id_status"] == "blank") & (df["crime_type"] != ASB), "missing_crime_id")
-    geo = assign_authority(df["lsoa_code"], df["lsoa_name"], area)
+    geo = assign_area_authority(df["lsoa_code"], df["lsoa_name"], area)
     flag(geo["geo_status"] == "bad_lsoa_code", "bad_lsoa_code")
     flag(geo["geo_status"] == "outside_area", "lsoa_outside_area")
     flag(df["crime_id_status"] == "duplicate", "duplicate_crime_id")
 
-    parts = []
-    for code in REASONS:
-        m = reason == code
-        if m.any():
-            q = quarantine(df, m, reason=code, detail=REASONS[code], file=label)
-            if code == "lsoa_outside_area":
-                q["detail"] = (REASONS[code] + ": " + geo.loc[m, "lsoa_la_name"]
-                               .fillna("unknown authority")).astype("string")
-            parts.append(q)
-    if malformed is not None and len(malformed):
-        mq = pd.DataFrame({
-            "file": label, "reason": "malformed_row", "detail": REASONS["malformed_row"],
-            "row": malformed["row"].astype("Int64"), "text": malformed["text"],
-            WEIGHT: np.int64(1),
-        })
-        parts.append(mq)
-    rejected = (pd.concat(parts, ignore_index=True) if parts
-                else _empty_rejected(label))
+    rejected = _rejected_rows(df, reason, geo["lsoa_la_name"], label, malformed)
     keep = reason.isna()
     k = df.loc[keep]
     kept = pd.DataFrame({
@@ -392,12 +605,55 @@ def clean(
     return res
 
 
+def _rejected_rows(df: pd.DataFrame, reason: pd.Series | None, lsoa_la_name: pd.Series,
+                   label: str, malformed: pd.DataFrame | None,
+                   masks: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """Assemble a file's quarantine: one part per reason (in :data:`REASONS` order).
+
+    ``reason`` holds each row's reason (missing when kept); alternatively ``masks``
+    gives the rows of each reason that occurs (the fast path).
+    """
+    parts = []
+    for code in REASONS:
+        if masks is None:
+            m = reason == code
+            if not m.any():
+                continue
+        else:
+            m = masks.get(code)
+            if m is None:
+                continue
+        q = quarantine(df, m, reason=code, detail=REASONS[code], file=label)
+        if code == "lsoa_outside_area":
+            q["detail"] = (REASONS[code] + ": " + lsoa_la_name.loc[m]
+                           .fillna("unknown authority")).astype("string")
+        parts.append(q)
+    if malformed is not None and len(malformed):
+        parts.append(_malformed_part(malformed, label))
+    return (pd.concat(parts, ignore_index=True) if parts
+            else _empty_rejected(label))
+
+
+def _malformed_part(malformed: pd.DataFrame, label: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        "file": label, "reason": "malformed_row", "detail": REASONS["malformed_row"],
+        "row": malformed["row"].astype("Int64"), "text": malformed["text"],
+        WEIGHT: np.int64(1),
+    })
+
+
 def _empty_rejected(label: str) -> pd.DataFrame:
-    return pd.DataFrame({"file": pd.Series([], dtype="string"),
-                         "reason": pd.Series([], dtype="string"),
-                         "detail": pd.Series([], dtype="string"),
-                         "row": pd.Series([], dtype="Int64"),
-                         WEIGHT: pd.Series([], dtype="int64")})
+    global _EMPTY_REJECTED
+    if _EMPTY_REJECTED is None:
+        _EMPTY_REJECTED = pd.DataFrame({"file": pd.Series([], dtype="string"),
+                                        "reason": pd.Series([], dtype="string"),
+                                        "detail": pd.Series([], dtype="string"),
+                                        "row": pd.Series([], dtype="Int64"),
+                                        WEIGHT: pd.Series([], dtype="int64")})
+    return _EMPTY_REJECTED.copy()
+
+
+_EMPTY_REJECTED: pd.DataFrame | None = None
 
 
 def aggregate(kept: pd.DataFrame) -> pd.DataFrame:
@@ -425,6 +681,32 @@ def load_bytes(data: bytes, label: str, area: AreaConfig) -> LoadResult:
     -------
     LoadResult
         Clean aggregated rows and quarantined rows.
+
+    Notes
+    -----
+    Runs the fast path (:func:`load_fast`); :func:`load_bytes_reference` is the
+    row-by-row implementation it reproduces.
+    """
+    return load_fast(data, label, area).to_load_result()
+
+
+def load_bytes_reference(data: bytes, label: str, area: AreaConfig) -> LoadResult:
+    """Load one street-level CSV row by row with pandas (the reference implementation).
+
+    Parameters
+    ----------
+    data
+        The CSV bytes (decompressed).
+    label
+        File label.
+    area
+        Area configuration.
+
+    Returns
+    -------
+    LoadResult
+        The same result as :func:`load_bytes`, computed by :func:`parse_street_csv`,
+        :func:`_normalise_raw` and :func:`clean` on every row.
     """
     sha = sha256_bytes(data)
     rows, malformed, notes = parse_street_csv(data, label)
@@ -453,8 +735,9 @@ def load_police_path(path: str | Path, area: AreaConfig) -> list[LoadResult]:
     SourceError
         If a file cannot be used.
     """
-    return [load_bytes(data, label, area)
-            for label, data in iter_members(path, force_slug=area.force_slug)]
+    index = area_index(area)
+    return [load_fast(data, label, area, index).to_load_result()
+            for label, data in iter_members(path, force_slug=area_slugs(area))]
 
 
 def resolve_overlaps(results: list[LoadResult]) -> list[LoadResult]:
@@ -489,15 +772,637 @@ def resolve_overlaps(results: list[LoadResult]) -> list[LoadResult]:
         lost = np.array([owners[k] != res.path for k in key], dtype=bool)
         if lost.any():
             winner = sorted({owners[k] for k, lo in zip(key, lost, strict=True) if lo})
-            moved = res.kept.loc[lost].copy()
-            moved.insert(0, "detail", f"{REASONS['superseded_month']}: {', '.join(winner)}")
-            moved.insert(0, "reason", "superseded_month")
-            moved.insert(0, "file", res.path)
-            moved["month"] = moved["month"].dt.strftime("%Y-%m")
-            res.rejected = pd.concat([res.rejected, moved], ignore_index=True)
-            res.kept = res.kept.loc[~lost].reset_index(drop=True)
+            res.kept, res.rejected = _move_superseded(res.kept, res.rejected, lost, winner,
+                                                      res.path)
             res.check_accounting()
     return results
+
+
+def _move_superseded(kept: pd.DataFrame, rejected: pd.DataFrame, lost: np.ndarray,
+                     winner: list[str], path: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Move the kept rows selected by ``lost`` to the quarantine as ``superseded_month``."""
+    moved = kept.loc[lost].copy()
+    moved.insert(0, "detail", f"{REASONS['superseded_month']}: {', '.join(winner)}")
+    moved.insert(0, "reason", "superseded_month")
+    moved.insert(0, "file", path)
+    moved["month"] = moved["month"].dt.strftime("%Y-%m")
+    rejected = pd.concat([rejected, moved], ignore_index=True)
+    return kept.loc[~lost].reset_index(drop=True), rejected
+
+
+# ---------------------------------------------------------------- fast path
+
+_CODES: dict[str, int] = {r: i + 1 for i, r in enumerate(REASONS)}
+_TYPE_INDEX: dict[str, int] = {t: i for i, t in enumerate(CRIME_TYPES)}
+_TYPE_RANK = np.array([sorted(CRIME_TYPES).index(t) for t in CRIME_TYPES], dtype=np.int64)
+_ASB_INDEX = _TYPE_INDEX[ASB]
+#: geo_status values the fast path codes as integers (see geography.assign_authority).
+GEO_STATUS: tuple[str, ...] = ("in_area", "no_lsoa", "bad_lsoa_code", "outside_area")
+_STATUS_INDEX = {g: i for i, g in enumerate(GEO_STATUS)}
+_NULL = pa.scalar(None, pa.string())
+
+
+def _na_first(value: str | None) -> tuple[int, str]:
+    """Sort key that puts missing values first (``na_position="first"``)."""
+    return (0, "") if value is None else (1, value)
+
+
+def _trim_null(arr: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """Strip whitespace and turn empty strings into nulls, as :func:`_normalise_raw` does.
+
+    pandas' ``str.strip`` on Arrow-backed strings is this same Arrow kernel.
+    """
+    t = pc.utf8_trim_whitespace(arr)
+    return pc.if_else(pc.equal(t, ""), _NULL, t)
+
+
+def _encode(col: pa.ChunkedArray) -> tuple[np.ndarray, list[str | None]]:
+    """Dictionary-encode a column: per-row codes and the distinct values, normalised."""
+    d = pc.dictionary_encode(col.combine_chunks(), null_encoding="encode")
+    return (d.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False),
+            _trim_null(d.dictionary).to_pylist())
+
+
+def _canonical(values: list[str | None]) -> tuple[list[str | None], np.ndarray]:
+    """Merge raw values that normalise to the same value; return them and the raw → merged map."""
+    canon = list(dict.fromkeys(values))
+    pos = {v: i for i, v in enumerate(canon)}
+    return canon, np.array([pos[v] for v in values], dtype=np.int64)
+
+
+def _numeric(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (given, value) for a coordinate column, as ``pd.to_numeric(errors="coerce")``."""
+    s = _trim_null(col)
+    given = pc.is_valid(s).to_numpy(zero_copy_only=False)
+    try:
+        num = pc.cast(s, pa.float64()).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:  # something Arrow will not parse: let pandas coerce it
+        num = pd.to_numeric(pd.Series(pd.arrays.ArrowStringArray(s)), errors="coerce") \
+            .to_numpy(dtype="float64", na_value=np.nan)
+    return given, np.asarray(num, dtype=np.float64)
+
+
+class AreaIndex:
+    """The value-level rules of one area, evaluated once per distinct value and cached.
+
+    Month format, force, crime type and LSOA → authority depend only on a value (or
+    an LSOA code–name pair), so the fast path evaluates them on the distinct values
+    of a file and keeps the answers for the next file. The two regular expressions
+    of :func:`~lvrn_analysis.geography.assign_authority` (LSOA code pattern, authority
+    prefix of the LSOA name) run through the same pandas calls, on new values only;
+    the rest of that rule (blank code, authority look-up) is applied here per pair
+    (``tests/test_police_fastpath.py`` checks it against ``assign_authority``).
+    LSOA pairs get integer ids; kept rows are grouped by a *geo id* standing for
+    ``(la_code, la_name, lsoa_code, geo_status)``. Thread-safe.
+
+    Parameters
+    ----------
+    area
+        The area configuration.
+    """
+
+    def __init__(self, area: AreaConfig) -> None:
+        self.area = area
+        self.forces: tuple[str, ...] = area_forces(area)
+        names_t = tuple(getattr(area, "authority_names", ()))
+        if names_t:
+            la_codes, la_names = list(area.authorities), list(names_t)
+        else:
+            las = local_authorities(area)
+            la_codes, la_names = list(las["la_code"]), list(las["la_name"])
+        self._by_name = dict(zip(la_names, la_codes, strict=True))
+        self._names = dict(zip(la_codes, la_names, strict=True))
+        self._lock = threading.Lock()
+        self._month_ok: dict[str | None, bool] = {}
+        self._code_ok: dict[str, bool] = {}
+        self._prefix: dict[str | None, str | None] = {}
+        self._pairs: dict[tuple[str | None, str | None], int] = {}
+        self._n_pairs = 0
+        #: per pair id: geo id, geo status code (index into :data:`GEO_STATUS`)
+        self.pair_geo = np.zeros(1024, dtype=np.int64)
+        self.pair_status = np.zeros(1024, dtype=np.int8)
+        #: per pair id: the authority named by the LSOA name (``lsoa_la_name``)
+        self.pair_la_name: list[str | None] = []
+        self._geo: dict[tuple[str | None, str | None, str | None, str], int] = {}
+        #: ``(la_code, la_name, lsoa_code, geo_status)`` of each geo id
+        self.geo_records: list[tuple[str | None, str | None, str | None, str]] = []
+        self._geo_sortkey: list[str] = []
+        self._geo_odd = False  # a value holds a control character the sort key uses
+
+    def bad_months(self, values: list[str | None]) -> np.ndarray:
+        """Return, per value, whether it fails the ``YYYY-MM`` rule (``bad_month``)."""
+        new = [v for v in values if v not in self._month_ok]
+        if new:
+            ok = (pd.Series(new, dtype="string").str.fullmatch(_MONTH_PATTERN)
+                  .fillna(False).astype(bool))
+            self._month_ok.update(zip(new, ok.tolist(), strict=True))
+        return np.array([not self._month_ok[v] for v in values], dtype=bool)
+
+    def pair_ids(self, pairs: list[tuple[str | None, str | None]]) -> np.ndarray:
+        """Return the id of each ``(lsoa_code, lsoa_name)`` pair, placing new ones."""
+        get = self._pairs.get
+        ids = [get(p, -1) for p in pairs]
+        if -1 in ids:
+            with self._lock:
+                new = [p for p in dict.fromkeys(pairs) if p not in self._pairs]
+                if new:
+                    self._register(new)
+            ids = [self._pairs[p] for p in pairs]
+        return np.array(ids, dtype=np.int64)
+
+    def _register(self, new: list[tuple[str | None, str | None]]) -> None:
+        codes = [c for c, _ in new if c is not None and c not in self._code_ok]
+        if codes:  # geography.assign_authority: code.fillna("").str.match(LSOA_CODE_PATTERN)
+            ok = pd.Series(list(dict.fromkeys(codes)), dtype="string")
+            self._code_ok.update(zip(ok.tolist(), ok.str.match(LSOA_CODE_PATTERN)
+                                     .fillna(False).astype(bool).tolist(), strict=True))
+        names = list(dict.fromkeys(n for _, n in new if n not in self._prefix))
+        if names:  # geography.la_name_from_lsoa_name
+            pre = la_name_from_lsoa_name(pd.Series(names, dtype="string"))
+            self._prefix.update(zip(names, pa.array(pre).to_pylist(), strict=True))
+        n0 = self._n_pairs
+        n1 = n0 + len(new)
+        if n1 > len(self.pair_geo):
+            cap = max(2 * len(self.pair_geo), n1)
+            geo_a = np.zeros(cap, dtype=np.int64)
+            st_a = np.zeros(cap, dtype=np.int8)
+            geo_a[:n0], st_a[:n0] = self.pair_geo[:n0], self.pair_status[:n0]
+        else:
+            geo_a, st_a = self.pair_geo, self.pair_status
+        for i, (code, name) in enumerate(new):
+            prefix = self._prefix[name]
+            la_code = self._by_name.get(prefix) if prefix is not None else None
+            if code is None:
+                status = "no_lsoa"
+            elif not self._code_ok[code]:
+                status = "bad_lsoa_code"
+            elif la_code is None:
+                status = "outside_area"
+            else:
+                status = "in_area"
+            if status != "in_area":
+                la_code = None
+            la_name = None if la_code is None else self._names.get(la_code)
+            gkey = (la_code, la_name, code, status)
+            gid = self._geo.get(gkey)
+            if gid is None:
+                gid = len(self.geo_records)
+                self._geo[gkey] = gid
+                self.geo_records.append(gkey)
+                parts = (la_code, la_name, code)
+                self._geo_odd |= any(v is not None and min(v, default="\x03") < "\x03"
+                                     for v in parts)
+                self._geo_sortkey.append("\x00".join("\x01" if v is None else "\x02" + v
+                                                      for v in parts))
+            geo_a[n0 + i] = gid
+            st_a[n0 + i] = _STATUS_INDEX[status]
+            self.pair_la_name.append(prefix)
+        self.pair_geo, self.pair_status = geo_a, st_a
+        self._n_pairs = n1
+        for i, p in enumerate(new):  # publish last: readers only see complete entries
+            self._pairs[p] = n0 + i
+
+    def geo_ranks(self, ids: np.ndarray) -> np.ndarray:
+        """Dense rank of geo ids by ``(la_code, la_name, lsoa_code)``, missing first."""
+        if self._geo_odd:  # exact but slower: compare the tuples
+            keys: list = [tuple(_na_first(v) for v in self.geo_records[i][:3])
+                          for i in ids.tolist()]
+            return _rank(keys)
+        keys_u = np.array([self._geo_sortkey[i] for i in ids.tolist()], dtype=str)
+        order = np.argsort(keys_u, kind="stable")
+        srt = keys_u[order]
+        new = np.ones(len(srt), dtype=bool)
+        new[1:] = srt[1:] != srt[:-1]
+        rank = np.empty(len(srt), dtype=np.int64)
+        rank[order] = np.cumsum(new) - 1
+        return rank
+
+    def status_of(self, geo: np.ndarray) -> list[str]:
+        """Return the ``geo_status`` of each geo id."""
+        recs = self.geo_records
+        return [recs[g][3] for g in geo.tolist()]
+
+
+_INDEXES: dict[AreaConfig, AreaIndex] = {}
+
+
+def area_index(area: AreaConfig) -> AreaIndex:
+    """Return the shared :class:`AreaIndex` of an area (created on first use)."""
+    idx = _INDEXES.get(area)
+    if idx is None or idx.area.source != area.source:
+        if len(_INDEXES) > 8:
+            _INDEXES.clear()
+        idx = _INDEXES[area] = AreaIndex(area)
+    return idx
+
+
+@dataclass(eq=False)
+class PoliceFileResult:
+    """The outcome of loading one street-level file on the fast path.
+
+    Holds the same information as a :class:`~lvrn_analysis.validation.LoadResult`
+    (:meth:`to_load_result` gives it), but the kept aggregate as integer codes
+    sorted like :func:`aggregate` (the build streams them to parquet without
+    building one frame per file).
+
+    Attributes
+    ----------
+    path, sha256, rows_in, rejected, notes
+        As in :class:`~lvrn_analysis.validation.LoadResult`.
+    index
+        The :class:`AreaIndex` whose geo ids :attr:`geo` refers to.
+    months, forces
+        Normalised ``Month`` and ``Falls within`` values the codes refer to.
+    month, force, geo, ctype, n
+        One entry per kept group: month and force codes, geo id, crime type
+        (index into :data:`CRIME_TYPES`) and number of rows.
+    reasons
+        Quarantined rows per reason.
+    """
+
+    path: str
+    sha256: str
+    rows_in: int
+    rejected: pd.DataFrame
+    notes: list[str]
+    index: AreaIndex
+    months: list[str | None]
+    forces: list[str | None]
+    month: np.ndarray
+    force: np.ndarray
+    geo: np.ndarray
+    ctype: np.ndarray
+    n: np.ndarray
+    reasons: dict[str, int]
+    source: str = SOURCE
+
+    @property
+    def rows_kept(self) -> int:
+        """Input rows kept."""
+        return int(self.n.sum())
+
+    @property
+    def rows_rejected(self) -> int:
+        """Input rows quarantined (weighted; the sum of :attr:`reasons`)."""
+        return int(sum(self.reasons.values()))
+
+    def rejected_by_reason(self) -> dict[str, int]:
+        """Return quarantined input rows per reason, sorted by reason."""
+        return {k: int(v) for k, v in sorted(self.reasons.items()) if v}
+
+    def check_accounting(self) -> None:
+        """Raise :class:`AssertionError` unless rows in = kept + rejected."""
+        if self.rows_in != self.rows_kept + self.rows_rejected:
+            raise AssertionError(
+                f"{self.path}: rows in {self.rows_in} != kept {self.rows_kept} + "
+                f"rejected {self.rows_rejected}"
+            )
+
+    def as_record(self) -> dict[str, object]:
+        """Return the manifest record (as :meth:`LoadResult.as_record`)."""
+        return {
+            "source": self.source,
+            "file": self.path,
+            "sha256": self.sha256,
+            "rows_in": int(self.rows_in),
+            "rows_kept": int(self.rows_kept),
+            "rows_rejected": int(self.rows_rejected),
+            "rejected_by_reason": self.rejected_by_reason(),
+            "notes": list(self.notes),
+        }
+
+    def kept_keys(self) -> list[tuple[str, str]]:
+        """Return ``(force, YYYY-MM)`` of each kept group (a missing force is ``"<NA>"``)."""
+        f = ["<NA>" if v is None else v for v in self.forces]
+        return [(f[fi], str(self.months[mi])[:7])
+                for fi, mi in zip(self.force.tolist(), self.month.tolist(), strict=True)]
+
+    def kept_frame(self) -> pd.DataFrame:
+        """Return the kept aggregate as :func:`clean` returns it."""
+        if not len(self.n):
+            return _empty_kept()
+        recs = self.index.geo_records
+        geo = [recs[g] for g in self.geo.tolist()]
+        months = np.array(self.months, dtype=object)[self.month]
+        forces = np.array(self.forces, dtype=object)[self.force]
+        return pd.DataFrame({
+            "month": pd.to_datetime(pd.Series(months, dtype="string").astype(str),
+                                    format="%Y-%m").to_numpy(),
+            "force": pd.array(forces, dtype="string"),
+            "la_code": pd.array([g[0] for g in geo], dtype="string"),
+            "la_name": pd.array([g[1] for g in geo], dtype="string"),
+            "lsoa_code": pd.array([g[2] for g in geo], dtype="string"),
+            "crime_type": pd.array(np.array(CRIME_TYPES, dtype=object)[self.ctype],
+                                   dtype="string"),
+            "geo_status": pd.array([g[3] for g in geo], dtype="string"),
+            WEIGHT: self.n.astype(np.int64),
+        })
+
+    def keep_only(self, mask: np.ndarray) -> None:
+        """Drop the kept groups where ``mask`` is false."""
+        for name in ("month", "force", "geo", "ctype", "n"):
+            setattr(self, name, getattr(self, name)[mask])
+
+    def to_load_result(self) -> LoadResult:
+        """Return the equivalent :class:`~lvrn_analysis.validation.LoadResult`."""
+        return LoadResult(self.source, self.path, self.kept_frame(), self.rejected,
+                          self.rows_in, self.sha256, list(self.notes))
+
+
+def _empty_kept() -> pd.DataFrame:
+    """Return the kept aggregate of a file with no kept rows, built as :func:`clean` does."""
+    e = pd.Series([], dtype="string")
+    return aggregate(pd.DataFrame({
+        "month": pd.to_datetime(e.astype(str), format="%Y-%m").to_numpy(),
+        "force": e.array, "la_code": e.array, "la_name": e.array,
+        "lsoa_code": e.array, "crime_type": e.array, "geo_status": e.array,
+        WEIGHT: np.array([], dtype=np.int64),
+    }))
+
+
+def load_fast(data: bytes, label: str, area: AreaConfig,
+              index: AreaIndex | None = None) -> PoliceFileResult:
+    """Load one street-level CSV on the fast path (same result as :func:`load_bytes_reference`).
+
+    Parameters
+    ----------
+    data
+        The CSV bytes (decompressed).
+    label
+        File label (``YYYY-MM-<force>-street.csv`` for the month check to apply).
+    area
+        Area configuration.
+    index
+        Shared per-area cache (default: :func:`area_index`).
+
+    Returns
+    -------
+    PoliceFileResult
+        Kept groups as codes, quarantined rows as a frame.
+
+    Raises
+    ------
+    SourceError
+        If the file cannot be used.
+    """
+    if index is None:
+        index = area_index(area)
+    sha = sha256_bytes(data)
+    table, rownum, malformed, notes = parse_street_table(data, label)
+    n = table.num_rows
+    expected = month_from_name(label)
+
+    # value-level rules: once per distinct value
+    mi, mvals = _encode(table.column("month"))
+    m_canon, m_map = _canonical(mvals)
+    mc = m_map[mi]
+    fi, fvals = _encode(table.column("falls_within"))
+    f_canon, f_map = _canonical(fvals)
+    fc = f_map[fi]
+    forces = set(index.forces)
+    other_u = np.array([v is not None and v not in forces for v in f_canon], dtype=bool)
+    ti, tvals = _encode(table.column("crime_type"))
+    ctype = np.array([-1 if v is None else _TYPE_INDEX.get(v, -1) for v in tvals],
+                     dtype=np.int64)[ti]
+    ci, cvals = _encode(table.column("lsoa_code"))
+    ni, nvals = _encode(table.column("lsoa_name"))
+    n_names = max(len(nvals), 1)
+    upair, pinv = np.unique(ci * n_names + ni, return_inverse=True)
+    pids = index.pair_ids([(cvals[k // n_names], nvals[k % n_names]) for k in upair.tolist()])
+    pid = pids[pinv.reshape(-1)]
+    status = index.pair_status[pid]
+    geo = index.pair_geo[pid]
+
+    # row-level rules
+    lon_given, lon = _numeric(table.column("longitude"))
+    lat_given, lat = _numeric(table.column("latitude"))
+    present = lon_given & lat_given
+    with np.errstate(invalid="ignore"):
+        inside = (lon >= _LON[0]) & (lon <= _LON[1]) & (lat >= _LAT[0]) & (lat <= _LAT[1])
+    bad_coords = (lon_given != lat_given) | (present & (np.isnan(lon) | np.isnan(lat)))
+    bad_coords |= present & ~inside
+    cid = _trim_null(table.column("crime_id"))
+    blank = ~pc.is_valid(cid).to_numpy(zero_copy_only=False)
+    cidx = pc.fill_null(pc.dictionary_encode(cid.combine_chunks()).indices, -1) \
+        .to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    seen = np.concatenate(([-1], np.maximum.accumulate(cidx)[:-1]))[:n]
+    dup = ~blank & (cidx <= seen)
+
+    # each row gets the first rule it breaks (the order of clean())
+    reason = np.zeros(n, dtype=np.int8)
+
+    def flag(mask: np.ndarray, code: str) -> None:
+        reason[(reason == 0) & mask] = _CODES[code]
+
+    flag(index.bad_months(m_canon)[mc], "bad_month")
+    if expected is not None:
+        flag(np.array([v is not None and v != expected for v in m_canon], dtype=bool)[mc],
+             "month_mismatch")
+    flag(other_u[fc], "other_force")
+    flag(ctype < 0, "unknown_crime_type")
+    flag(bad_coords, "bad_coordinates")
+    flag(blank & (ctype != _ASB_INDEX), "missing_crime_id")
+    flag(status == _STATUS_INDEX["bad_lsoa_code"], "bad_lsoa_code")
+    flag(status == _STATUS_INDEX["outside_area"], "lsoa_outside_area")
+    flag(dup, "duplicate_crime_id")
+
+    rej = np.flatnonzero(reason)
+    if rej.size or len(malformed):
+        rejected = _fast_rejected(table, rej, rownum, reason, blank, dup, pid, index, label,
+                                  malformed)
+    else:
+        rejected = _empty_rejected(label)
+    counts = np.bincount(reason, minlength=len(REASONS) + 1)
+    reasons = {r: int(counts[_CODES[r]]) for r in REASONS if counts[_CODES[r]]}
+    if len(malformed):
+        reasons["malformed_row"] = reasons.get("malformed_row", 0) + len(malformed)
+
+    # kept rows: count per (month, force, geo id, crime type), sorted like aggregate()
+    keep = reason == 0
+    no_coords = int(np.count_nonzero(keep & ~(present & ~bad_coords)))
+    if no_coords:
+        notes.append(f"{no_coords} kept rows have no coordinates")
+    k_m, k_f, k_g, k_t = mc[keep], fc[keep], geo[keep], ctype[keep]
+    n_geo = int(k_g.max()) + 1 if k_g.size else 1
+    n_f = max(len(f_canon), 1)
+    key = ((k_m * n_f + k_f) * n_geo + k_g) * len(CRIME_TYPES) + k_t
+    ukey, cnt = np.unique(key, return_counts=True)
+    g_t = ukey % len(CRIME_TYPES)
+    rest = ukey // len(CRIME_TYPES)
+    g_g = rest % n_geo
+    rest //= n_geo
+    g_f = rest % n_f
+    g_m = rest // n_f
+    if ukey.size:
+        m_rank = _rank([_na_first(v) for v in m_canon])
+        f_rank = _rank([_na_first(v) for v in f_canon])
+        ugeo, ginv = np.unique(g_g, return_inverse=True)
+        s_rank = _rank(index.status_of(ugeo))[ginv.reshape(-1)]
+        order = np.lexsort((s_rank, _TYPE_RANK[g_t], index.geo_ranks(ugeo)[ginv.reshape(-1)],
+                            f_rank[g_f], m_rank[g_m]))
+        g_m, g_f, g_g, g_t, cnt = g_m[order], g_f[order], g_g[order], g_t[order], cnt[order]
+    res = PoliceFileResult(
+        path=label, sha256=sha, rows_in=n + len(malformed), rejected=rejected, notes=notes,
+        index=index, months=m_canon, forces=f_canon, month=g_m, force=g_f, geo=g_g,
+        ctype=g_t, n=cnt.astype(np.int64), reasons=reasons)
+    res.check_accounting()
+    return res
+
+
+def _rank(keys: list) -> np.ndarray:
+    """Dense rank of each key among ``keys``."""
+    order = {k: i for i, k in enumerate(sorted(set(keys)))}
+    return np.array([order[k] for k in keys], dtype=np.int64)
+
+
+def _fast_rejected(table: pa.Table, rej: np.ndarray, rownum: np.ndarray, reason: np.ndarray,
+                   blank: np.ndarray, dup: np.ndarray, pid: np.ndarray, index: AreaIndex,
+                   label: str, malformed: pd.DataFrame) -> pd.DataFrame:
+    """Build the quarantined rows exactly as :func:`clean` does, from those rows only.
+
+    One frame per reason, in :data:`REASONS` order, with the columns and dtypes that
+    :func:`~lvrn_analysis.validation.quarantine` gives (``file``, ``reason``,
+    ``detail``, then the normalised row), then the malformed rows, concatenated.
+    """
+    parts = []
+    r = reason[rej]
+    for code in REASONS:
+        num = _CODES[code]
+        m = r == num
+        if not m.any():
+            continue
+        idx = rej[m]
+        sub_t = table.take(pa.array(idx))
+        d: dict[str, object] = {"file": label, "reason": code, "detail": REASONS[code],
+                                "row": rownum[idx]}
+        for c in COLUMNS:
+            d[c] = pd.arrays.ArrowStringArray(_trim_null(sub_t.column(c)))
+        d["crime_id_status"] = np.where(blank[idx], "blank",
+                                        np.where(dup[idx], "duplicate", "present"))
+        d[WEIGHT] = np.ones(idx.size, dtype=np.int64)
+        if code == "lsoa_outside_area":
+            lla = pd.Series(pd.array([index.pair_la_name[p] for p in pid[idx].tolist()],
+                                     dtype="string"))
+            d["detail"] = (REASONS[code] + ": " + lla.fillna("unknown authority")) \
+                .astype("string").array
+        parts.append(pd.DataFrame(d))
+    if len(malformed):
+        parts.append(_malformed_part(malformed, label))
+    return pd.concat(parts, ignore_index=True) if parts else _empty_rejected(label)
+
+
+def iter_fast(path: str | Path, area: AreaConfig,
+              index: AreaIndex | None = None) -> Iterator[PoliceFileResult]:
+    """Yield a :class:`PoliceFileResult` for each street-level CSV in ``path``.
+
+    Parameters
+    ----------
+    path
+        A ``.csv``, ``.csv.gz`` or monthly archive ``.zip``.
+    area
+        Area configuration; archives are filtered to the area's force slug(s).
+    index
+        Shared per-area cache (default: :func:`area_index`).
+
+    Yields
+    ------
+    PoliceFileResult
+        One per CSV read.
+    """
+    index = area_index(area) if index is None else index
+    for label, data in iter_members(path, force_slug=area_slugs(area)):
+        yield load_fast(data, label, area, index)
+
+
+def _month_force_codes(res: PoliceFileResult) -> tuple[np.ndarray, np.ndarray, list]:
+    """Per kept group a (month, force) code, the distinct codes and their owner keys."""
+    code = res.month * (len(res.forces) + 1) + res.force
+    uniq = np.unique(code)
+    keys = [("<NA>" if res.forces[c % (len(res.forces) + 1)] is None
+             else res.forces[c % (len(res.forces) + 1)],
+             str(res.months[c // (len(res.forces) + 1)])[:7]) for c in uniq.tolist()]
+    return code, uniq, keys
+
+
+def resolve_overlaps_fast(results: list[PoliceFileResult]) -> list[PoliceFileResult]:
+    """:func:`resolve_overlaps` for fast-path results (same rule, same quarantine rows)."""
+    owners: dict[tuple[str, str], str] = {}
+    codes = {id(r): _month_force_codes(r) for r in results}
+    for res in sorted(results, key=lambda r: r.path):
+        for k in codes[id(res)][2]:
+            owners[k] = res.path
+    for res in results:
+        if not len(res.n):
+            continue
+        code, uniq, keys = codes[id(res)]
+        lost_codes = [c for c, k in zip(uniq.tolist(), keys, strict=True)
+                      if owners[k] != res.path]
+        if lost_codes:
+            lost = np.isin(code, lost_codes)
+            winner = sorted({owners[k] for c, k in zip(uniq.tolist(), keys, strict=True)
+                             if c in lost_codes})
+            _, res.rejected = _move_superseded(res.kept_frame(), res.rejected, lost, winner,
+                                               res.path)
+            res.reasons["superseded_month"] = (res.reasons.get("superseded_month", 0)
+                                               + int(res.n[lost].sum()))
+            res.keep_only(~lost)
+            res.check_accounting()
+    return results
+
+
+def kept_blocks(results: list[PoliceFileResult]) -> list[tuple[PoliceFileResult, int, int]]:
+    """Return ``(result, start, stop)`` slices of kept groups in :func:`aggregate` order.
+
+    After :func:`resolve_overlaps_fast` every (month, force) comes from one file, and
+    each file's groups are sorted, so the global order is the files' (month, force)
+    blocks sorted by month then force (missing first).
+
+    Parameters
+    ----------
+    results
+        Fast-path results.
+
+    Returns
+    -------
+    list of tuple
+        Slices to concatenate in order.
+
+    Raises
+    ------
+    ValueError
+        If a (month, force) block comes from more than one file.
+    """
+    blocks = []
+    for res in results:
+        if not len(res.n):
+            continue
+        code = res.month * (len(res.forces) + 1) + res.force
+        cuts = np.flatnonzero(np.diff(code)) + 1
+        starts = np.concatenate(([0], cuts))
+        stops = np.concatenate((cuts, [len(code)]))
+        for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
+            m, f = res.months[res.month[a]], res.forces[res.force[a]]
+            blocks.append(((m or "", _na_first(f)), res, a, b))
+    blocks.sort(key=lambda x: x[0])
+    for (k1, *_), (k2, *_) in zip(blocks, blocks[1:], strict=False):
+        if k1 == k2:
+            raise ValueError(f"month/force {k1} comes from more than one file")
+    return [(res, a, b) for _, res, a, b in blocks]
+
+
+def kept_pairs(results: list[PoliceFileResult]) -> pd.DataFrame:
+    """Return the distinct kept (force, month) pairs, typed like the kept table."""
+    found = set()
+    for res in results:
+        nf = len(res.forces) + 1
+        for c in np.unique(res.month * nf + res.force).tolist():
+            found.add((res.forces[c % nf], res.months[c // nf]))
+    pairs = sorted(found, key=lambda p: (_na_first(p[0]), p[1] or ""))
+    return pd.DataFrame({
+        "force": pd.array([p[0] for p in pairs], dtype="string"),
+        "month": pd.to_datetime(pd.Series([p[1] for p in pairs], dtype="string").astype(str),
+                                format="%Y-%m").to_numpy(),
+    })
 
 
 def month_coverage(kept: pd.DataFrame, first: str | None = None,

@@ -7,6 +7,7 @@ line, how to load it, and where raw files of the source are dropped
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,12 @@ class SourceSpec:
         structure) as a list of plain dicts; ``None`` if the source has no twin.
     processed_name
         Stem of the processed parquet table (``data/processed/<stem>.parquet``).
+    default_inputs
+        ``default_inputs(area) -> list of paths``: inputs to load when
+        ``data/raw/<raw_dir>/`` is empty (e.g. real reference data the package ships).
+    processed_table
+        ``processed_table(results, area) -> DataFrame``: the processed table built
+        from every load result (default: the kept rows concatenated).
     """
 
     name: str
@@ -54,6 +61,8 @@ class SourceSpec:
     person_level: bool = False
     synthesize: Callable[[Path, AreaConfig], list[dict]] | None = None
     processed_name: str = ""
+    default_inputs: Callable[[AreaConfig], list] | None = None
+    processed_table: Callable[[list[LoadResult], AreaConfig], object] | None = None
 
 
 def _police() -> SourceSpec:
@@ -72,9 +81,122 @@ def _police() -> SourceSpec:
     )
 
 
+def _with_hooks(spec: SourceSpec, module: object) -> SourceSpec:
+    """Return ``spec`` with the module's ``default_inputs`` and ``processed_table`` hooks."""
+    hooks = {h: getattr(module, h) for h in ("default_inputs", "processed_table")
+             if callable(getattr(module, h, None))}
+    return dataclasses.replace(spec, **hooks)
+
+
+def _fingertips() -> SourceSpec:
+    from lvrn_analysis.sources import fingertips
+
+    spec = SourceSpec(
+        name="fingertips",
+        description="Fingertips (OHID) indicator export (CSV from the website or API)",
+        raw_dir="fingertips",
+        patterns=("*.csv",),
+        load=fingertips.load_fingertips,
+        sniff=fingertips.sniff,
+        person_level=False,
+        synthesize=fingertips.synthesize,
+        processed_name="fingertips",
+    )
+    return _with_hooks(spec, fingertips)
+
+
+def _ed() -> SourceSpec:
+    from lvrn_analysis.sources import ed
+
+    spec = SourceSpec(
+        name="ed",
+        description="TIIG-style emergency-department assault attendances (person-level CSV)",
+        raw_dir="ed",
+        patterns=("*.csv",),
+        load=ed.load_ed,
+        sniff=ed.sniff,
+        person_level=True,
+        synthesize=ed.synthesize,
+        processed_name="ed_attendances",
+    )
+    return _with_hooks(spec, ed)
+
+
+def _crime_tables() -> SourceSpec:
+    from lvrn_analysis.sources import crime_tables
+
+    spec = SourceSpec(
+        name="crime_tables",
+        description="Home Office police recorded crime by Community Safety Partnership "
+                    "(CSV, xlsx or ods; layout assumed)",
+        raw_dir="crime_tables",
+        patterns=("*.csv", "*.xlsx", "*.ods"),
+        load=crime_tables.load_crime_table,
+        sniff=crime_tables.sniff,
+        person_level=False,
+        synthesize=crime_tables.synthesize,
+        processed_name="csp_crime",
+    )
+    return _with_hooks(spec, crime_tables)
+
+
+def _imd() -> SourceSpec:
+    from lvrn_analysis.sources import imd
+
+    spec = SourceSpec(
+        name="imd",
+        description="English Indices of Deprivation 2019, local-authority summaries "
+                    "(File 10 or humaniverse layout; real data shipped)",
+        raw_dir="imd",
+        patterns=("*.csv", "*.xlsx"),
+        load=imd.load_imd,
+        sniff=imd.sniff,
+        person_level=False,
+        synthesize=None,
+        processed_name="imd2019",
+    )
+    return _with_hooks(spec, imd)
+
+
+def _education() -> SourceSpec:
+    from lvrn_analysis.sources import education
+
+    spec = SourceSpec(
+        name="education",
+        description="DfE key stage 4 school performance tables (YYYY-YYYY_LLL_ks4final.csv)",
+        raw_dir="education",
+        patterns=("*ks4*.csv",),
+        load=education.load_ks4,
+        sniff=education.sniff,
+        person_level=False,
+        synthesize=education.synthesize,
+        processed_name="ks4_by_la",
+    )
+    return _with_hooks(spec, education)
+
+
+def _programmes() -> SourceSpec:
+    from lvrn_analysis.sources import programmes
+
+    spec = SourceSpec(
+        name="programmes",
+        description="Programme monitoring figures (cited table; LVRN report figures shipped)",
+        raw_dir="programmes",
+        patterns=("*.csv",),
+        load=programmes.load_programmes,
+        sniff=programmes.sniff,
+        person_level=False,
+        synthesize=None,
+        processed_name="programme_monitoring",
+    )
+    return _with_hooks(spec, programmes)
+
+
 #: Factories for every registered source, in build order. Other source modules add
 #: their factory here.
-_FACTORIES: list[Callable[[], SourceSpec]] = [_police]
+_FACTORIES: list[Callable[[], SourceSpec]] = [
+    _police, _fingertips, _ed, _crime_tables, _imd, _education, _programmes,
+]
 
 
 def sources() -> dict[str, SourceSpec]:

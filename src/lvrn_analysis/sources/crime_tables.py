@@ -1,0 +1,581 @@
+"""Home Office police recorded crime by Community Safety Partnership (CSV, xlsx, ods).
+
+Format (assumed — see ``reference/crime_tables/README.md``)
+-------------------------------------------------------------
+The Home Office publishes police recorded crime "open data tables" by Community
+Safety Partnership (CSP). No copy of the real table could be obtained while this
+module was written, so the layout below is **assumed**, not verified::
+
+    Financial Year, Financial Quarter, Force Name, CSP Name, Offence Description,
+    Offence Group, Offence Subgroup, Offence Code, Number of Offences
+
+Drift handled (columns are matched by name):
+
+* ``Force Name`` / ``Police Force``; ``CSP Name`` / ``Community Safety Partnership``;
+  ``Number of Offences`` / ``Offence Count``;
+* workbooks with one sheet per financial year whose names change (``2016_17``,
+  ``FY 2019-20``, ``Year ending March 2021`` …), a ``Notes`` sheet, title rows
+  above the header (the header row is found in the first 20 rows);
+* financial years written ``2016/17``, ``2016-17``, ``2016_17`` or ``2016/2017``;
+  quarters ``Q1`` or ``1`` (blank for annual rows);
+* no CSP code: CSPs are joined **by name** to ONS local-authority codes through
+  ``reference/crime_tables/csp_lookup.csv`` (in Lancashire every authority is a
+  CSP; Blackburn with Darwen and Blackpool are unitary); ``Unassigned`` rows
+  (offences a force could not attribute to a CSP) are kept with no authority.
+
+Offence codes are mapped to the LVRN serious-violence definition with
+``reference/crime_tables/offence_codes.csv`` (see :mod:`lvrn_analysis.serious_violence`).
+
+Each workbook sheet gives one :class:`~lvrn_analysis.validation.LoadResult`
+labelled ``file.xlsx!sheet``; ``row`` is the data-row number within the sheet
+(header excluded) and rejected rows also carry ``sheet_row`` (the spreadsheet row).
+
+Validation reasons: ``bad_financial_year``, ``bad_quarter``, ``bad_count``,
+``negative_count``, ``bad_offence_code``, ``excel_mangled_code`` (scientific
+notation), ``ambiguous_numeric_code`` (a code stored as a number that may have lost
+a trailing zero, e.g. 4.10 → 4.1), ``code_description_mismatch``, ``outside_area``
+(another force), ``unknown_csp``, ``duplicate_row``, ``duplicate_key``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lvrn_analysis._resources import reference_file
+from lvrn_analysis.config import AreaConfig
+from lvrn_analysis.synthetic_common import (
+    CsvTable,
+    RowChecker,
+    SourceInput,
+    cell_text,
+    empty_rejected,
+    finish,
+    first_row_of,
+    lazy,
+    looks_scientific,
+    match_header,
+    normalise_header,
+    raw,
+    read_csv_table,
+    read_input,
+    read_workbook,
+    rng,
+    stable_zip,
+    synthetic_months,
+    to_number,
+    workbook_engine,
+)
+from lvrn_analysis.validation import LoadResult, SourceError, sha256_bytes
+
+SOURCE = "crime_tables"
+
+#: The assumed column order of the table.
+HEADER: tuple[str, ...] = (
+    "Financial Year", "Financial Quarter", "Force Name", "CSP Name", "Offence Description",
+    "Offence Group", "Offence Subgroup", "Offence Code", "Number of Offences",
+)
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "financial_year": ("Financial Year", "Financial year", "FY", "Year"),
+    "financial_quarter": ("Financial Quarter", "Quarter", "Financial quarter"),
+    "force_name": ("Force Name", "Police Force", "Force", "Police Force Area"),
+    "csp_name": ("CSP Name", "Community Safety Partnership", "CSP",
+                 "Community Safety Partnership Name"),
+    "offence_description": ("Offence Description", "Offence"),
+    "offence_group": ("Offence Group",),
+    "offence_subgroup": ("Offence Subgroup", "Offence Sub Group", "Offence Sub-group"),
+    "offence_code": ("Offence Code", "Home Office Offence Code"),
+    "offences": ("Number of Offences", "Offence Count", "Number of offences", "Count"),
+}
+_DISPLAY = {c: names[0] for c, names in _ALIASES.items() if names}
+_REQUIRED = ("financial_year", "force_name", "csp_name", "offence_code", "offences")
+_ORDER = ("financial_year", "financial_quarter", "force_name", "csp_name",
+          "offence_description", "offence_group", "offence_subgroup", "offence_code",
+          "offences")
+_UNASSIGNED = {"unassigned", "unknown", "not assigned", "unallocated"}
+
+#: Output schema of the kept frame: column -> (dtype, description / allowed values).
+SCHEMA: dict[str, tuple[str, str]] = {
+    "financial_year": ("str", "'YYYY/YY'"),
+    "quarter": ("Int64", "1–4 (April–June = 1), missing for annual rows"),
+    "period_start": ("datetime64[ns]", "first day of the quarter (or financial year)"),
+    "period_end": ("datetime64[ns]", "last day of the quarter (or financial year)"),
+    "force_name": ("str", "force as published"),
+    "csp_name": ("str", "CSP as published"),
+    "la_code": ("str", "ONS code of the CSP's authority; missing for Unassigned"),
+    "la_name": ("str", "authority name; missing for Unassigned"),
+    "unassigned": ("bool", "row is the force's Unassigned remainder"),
+    "offence_code": ("str", "Home Office offence code, e.g. '8N', '4.10'"),
+    "offence_description": ("str", "as published (missing if blank)"),
+    "offence_group": ("str", "as published"),
+    "offence_subgroup": ("str", "as published"),
+    "offences": ("int64", ">= 0"),
+    "sv_category": ("str", "homicide | violence_with_injury | rape | robbery | "
+                           "aggravated_burglary | weapons; missing outside the definition"),
+    "lvrn_component": ("str", "homicide | assault_with_injury | rape | robbery | "
+                              "aggravated_burglary | knife_crime | gun_crime; missing if none"),
+    "in_lvrn_definition": ("bool", "sv_category is not missing"),
+    "sheet": ("str", "workbook sheet ('' for CSV)"),
+    "file": ("str", "file label"),
+    "row": ("int64", "data-row number within the sheet (header excluded)"),
+}
+
+
+@functools.cache
+def _ref(name: str) -> pd.DataFrame:
+    with reference_file(f"crime_tables/{name}").open("r", encoding="utf-8") as fh:
+        return pd.read_csv(fh, dtype=str, keep_default_na=False)
+
+
+def offence_codes() -> pd.DataFrame:
+    """Return the offence-code → LVRN serious-violence mapping (see the README)."""
+    return _ref("offence_codes.csv").copy()
+
+
+def csp_lookup() -> pd.DataFrame:
+    """Return the CSP name → local-authority lookup (``force_name``, ``csp_name``, ``la_code``)."""
+    return _ref("csp_lookup.csv").copy()
+
+
+def norm_name(s: pd.Series | str) -> pd.Series | str:
+    """Normalise a CSP or force name for joining (case, '&', punctuation, spaces)."""
+    def one(x: str) -> str:
+        x = str(x).casefold().replace("&", " and ")
+        x = re.sub(r"[^a-z0-9 ]+", " ", x)
+        return re.sub(r"\s+", " ", x).strip()
+
+    if isinstance(s, str):
+        return one(s)
+    return s.astype("str").map(one).astype("str")
+
+
+def norm_force(s: pd.Series | str) -> pd.Series | str:
+    """Normalise a force name: drop 'Constabulary', 'Police', 'Police Service'."""
+    def one(x: str) -> str:
+        x = norm_name(x)
+        return re.sub(r"\b(constabulary|police service|police force|police)\b", "", x).strip()
+
+    if isinstance(s, str):
+        return one(s)
+    return s.astype("str").map(one).astype("str")
+
+
+def sniff(first_line: str) -> bool:
+    """Return True if a CSV header line looks like the CSP crime table."""
+    s = normalise_header(first_line)
+    return "offence code" in s and ("csp name" in s or "community safety partnership" in s)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _sheet_tables(data: bytes, label: str, engine: str) -> list[tuple[str, CsvTable, pd.Series]]:
+    """Split a workbook into per-sheet tables (sheets without a header are skipped)."""
+    sheets = read_workbook(data, label, engine)
+    out: list[tuple[str, CsvTable, pd.Series]] = []
+    skipped: list[str] = []
+    digest = sha256_bytes(data)
+    for name, values in sheets.items():
+        hdr_at = None
+        for i in range(min(20, len(values))):
+            cells = [normalise_header(cell_text(v)[0]) for v in values[i]]
+            found = sum(1 for c in cells for names in _ALIASES.values()
+                        if c in {normalise_header(n) for n in names})
+            if found >= 4:
+                hdr_at = i
+                break
+        if hdr_at is None:
+            skipped.append(str(name))
+            continue
+        header = [cell_text(v)[0] for v in values[hdr_at]]
+        while header and header[-1] == "":
+            header.pop()
+        slabel = f"{label}!{name}"
+        columns = match_header(header, _ALIASES, required=_REQUIRED, label=slabel,
+                               display=_DISPLAY)
+        keep = [i for i, c in enumerate(columns) if c is not None]
+        recs, rows, sheet_rows, numeric_code = [], [], [], []
+        n = 0
+        code_i = columns.index("offence_code")
+        for r in range(hdr_at + 1, len(values)):
+            cells = [cell_text(v) for v in values[r][: len(header)]]
+            cells += [("", False)] * (len(header) - len(cells))
+            if all(c[0] == "" for c in cells) and all(
+                    cell_text(v)[0] == "" for v in values[r][len(header):]):
+                continue
+            n += 1
+            recs.append([cells[i][0] for i in keep])
+            rows.append(n)
+            sheet_rows.append(r + 1)
+            numeric_code.append(cells[code_i][1])
+        names_ = [columns[i] for i in keep]
+        df = (pd.DataFrame(recs, columns=names_).astype("str") if recs else
+              pd.DataFrame({c: pd.Series([], dtype="str") for c in names_}))
+        df.insert(0, "row", np.asarray(rows, dtype="int64"))
+        df["sheet_row"] = np.asarray(sheet_rows, dtype="int64")
+        notes = []
+        if hdr_at:
+            notes.append(f"header found on spreadsheet row {hdr_at + 1} (title rows above)")
+        t = CsvTable(label=slabel, header=header, columns=columns, records=df,
+                     broken=empty_rejected(), rows_in=n, sha256=digest, notes=notes)
+        out.append((str(name), t, pd.Series(numeric_code, index=df.index, dtype=bool)))
+    if not out:
+        raise SourceError(label, "no sheet has the expected header (Financial Year, Force Name, "
+                                 f"CSP Name, Offence Code, Number of Offences); sheets: "
+                                 f"{', '.join(map(str, sheets))}")
+    if skipped:
+        out[0][1].notes.append(f"sheet(s) without a data header skipped: {', '.join(skipped)}")
+    return out
+
+
+def load_crime_table(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
+    """Load a CSP crime table (CSV, xlsx or ods), one result per data sheet.
+
+    Parameters
+    ----------
+    path
+        File (``.csv``, ``.xlsx``, ``.ods``; the format is detected from the bytes).
+    area
+        Area configuration: rows of other forces are quarantined as ``outside_area``.
+
+    Returns
+    -------
+    list of LoadResult
+        One per CSV file or workbook sheet with a data header.
+
+    Raises
+    ------
+    SourceError
+        Empty, HTML, corrupt workbook, no sheet with a header, missing column.
+    """
+    data, label = read_input(path)
+    kind = workbook_engine(data)
+    if kind == "bad":
+        raise SourceError(label, "file looks like a zip/workbook but cannot be opened "
+                                 "(corrupt or truncated download)")
+    if kind is None:
+        table = read_csv_table(data, label, aliases=_ALIASES, required=_REQUIRED, display=_DISPLAY,
+                               expected_order=_ORDER)
+        code = table.records.get("offence_code", pd.Series([], dtype="str"))
+        return [_validate(table, area, "", pd.Series(False, index=code.index))]
+    return [_validate(t, area, sheet, numeric) for sheet, t, numeric in
+            _sheet_tables(data, label, kind)]
+
+
+_FY = re.compile(r"^(?:FY\s*)?(\d{4})\s*[/_-]\s*(\d{2}|\d{4})$", re.I)
+
+
+def _fy(s: pd.Series) -> pd.Series:
+    """Normalise financial-year labels to 'YYYY/YY' (missing when invalid)."""
+    def one(x: str) -> str | None:
+        m = _FY.match(x.strip())
+        if not m:
+            return None
+        y = int(m.group(1))
+        e = m.group(2)
+        end = int(e) if len(e) == 4 else (y // 100 * 100 + int(e))
+        if end < y:
+            end += 100
+        if end != y + 1:
+            return None
+        return f"{y}/{str(end)[2:]}"
+
+    return s.astype("str").map(one).astype("str")
+
+
+def _validate(table: CsvTable, area: AreaConfig, sheet: str, numeric_code: pd.Series
+              ) -> LoadResult:
+    label = table.label
+    df = table.records.copy()
+    for c in _ORDER:
+        if c not in df.columns:
+            df[c] = pd.Series("", index=df.index, dtype="str")
+        df[c] = df[c].str.strip()
+    chk = RowChecker(df, label)
+    chk.add(table.broken)
+    fy = _fy(df["financial_year"])
+    chk.reject(fy.isna(), "bad_financial_year",
+               lazy("column 'Financial Year': ", df["financial_year"],
+                    " is not a financial year (e.g. 2016/17)"))
+    q_raw = df["financial_quarter"].str.upper().str.replace(r"^Q", "", regex=True)
+    q = pd.to_numeric(q_raw.where(q_raw != ""), errors="coerce")
+    chk.reject((q_raw != "") & ~q.isin([1, 2, 3, 4]), "bad_quarter",
+               lazy("column 'Financial Quarter': ", df["financial_quarter"],
+                    " is not a quarter 1–4"))
+    cnt, bad = to_number(df["offences"])
+    chk.reject(bad | (df["offences"] == "") | (cnt.notna() & (cnt != cnt.round())),
+               "bad_count",
+               lazy("column 'Number of Offences': ", df["offences"],
+                    " is not a whole number"))
+    chk.reject(cnt < 0, "negative_count",
+               lazy("column 'Number of Offences': ", df["offences"], " is negative"))
+    code = df["offence_code"].str.upper()
+    chk.reject(looks_scientific(code), "excel_mangled_code",
+               lazy("column 'Offence Code': ", df["offence_code"],
+                    " is in scientific notation (damaged by Excel)"))
+    chk.reject(~code.str.fullmatch(r"\d{1,3}(\.\d{1,2})?[A-Z]{0,2}"), "bad_offence_code",
+               lazy("column 'Offence Code': ", df["offence_code"],
+                    " is not a Home Office offence code"))
+    ref = offence_codes().set_index("offence_code")
+    known = set(ref.index)
+    ambiguous = numeric_code & code.str.contains(".", regex=False) & (code + "0").isin(known)
+    chk.reject(ambiguous, "ambiguous_numeric_code",
+               lazy("column 'Offence Code': ", df["offence_code"],
+                    " is stored as a number, so it may be '", raw(code + "0"),
+                    "' with the trailing zero lost; store codes as text"))
+    desc = df["offence_description"]
+    pat = code.map(ref["description_pattern"])
+    mism = pd.Series(
+        [bool(p) and bool(d) and re.search(p, d, flags=re.I) is None
+         for p, d in zip(pat.fillna(""), desc.fillna(""), strict=True)],
+        index=df.index)
+    chk.reject(mism, "code_description_mismatch",
+               lazy("offence code ", df["offence_code"], " does not match its description ",
+                    desc, " (expected '", raw(code.map(ref["offence_description"])),
+                    "'; was the code damaged, e.g. 4.10 read as 4.1?)"))
+    force = norm_force(df["force_name"])
+    chk.reject(force != norm_force(area.force), "outside_area",
+               lazy("column 'Force Name': ", df["force_name"],
+                    f" is not the area's force ({area.force})"))
+    look = csp_lookup()
+    look = look[norm_force(look["force_name"]) == norm_force(area.force)]
+    by_name = dict(zip(norm_name(look["csp_name"]), look["la_code"], strict=True))
+    from lvrn_analysis.geography import local_authorities
+
+    area_las = local_authorities(area)
+    for la_c, la_n in zip(area_las["la_code"], area_las["la_name"], strict=True):
+        by_name.setdefault(norm_name(la_n), la_c)  # a CSP named exactly as its authority
+    cname = norm_name(df["csp_name"])
+    unassigned = cname.isin(_UNASSIGNED)
+    la_code = cname.map(by_name)
+    chk.reject(~unassigned & la_code.isna(), "unknown_csp",
+               lazy("column 'CSP Name': ", df["csp_name"],
+                    " is not a CSP of the area (see reference/crime_tables/csp_lookup.csv)"))
+    full = [c for c in _ORDER]
+    dup = df[full].duplicated(keep="first")
+    if dup.any():
+        chk.reject(dup, "duplicate_row",
+                   lazy("row repeats an earlier row exactly (row ",
+                        raw(first_row_of(df, full)), ")"))
+    keyd = pd.DataFrame({"fy": fy, "q": q.astype("str"), "f": force, "c": cname, "o": code,
+                         "row": df["row"]})
+    dkey = keyd[["fy", "q", "f", "c", "o"]].duplicated(keep="first")
+    if dkey.any():
+        chk.reject(dkey, "duplicate_key",
+                   lazy("an earlier row (row ", raw(first_row_of(keyd, ["fy", "q", "f", "c", "o"])),
+                        ") has the same year, quarter, CSP and offence code"))
+
+    k = df.loc[chk.alive]
+    idx = k.index
+    out = pd.DataFrame(index=idx)
+    out["financial_year"] = fy.loc[idx]
+    out["quarter"] = q.loc[idx].astype("Int64")
+    fy_start = pd.to_datetime(fy.loc[idx].str.slice(0, 4) + "-04-01")
+    qq = out["quarter"].fillna(0).astype(int)
+    start = [s + pd.DateOffset(months=3 * (x - 1)) if x else s for s, x in
+             zip(fy_start, qq, strict=True)]
+    out["period_start"] = pd.Series(start, index=idx, dtype="datetime64[ns]")
+    end = [s + pd.DateOffset(months=3 if x else 12) - pd.Timedelta(days=1) for s, x in
+           zip(out["period_start"], qq, strict=True)]
+    out["period_end"] = pd.Series(end, index=idx, dtype="datetime64[ns]")
+    out["force_name"] = k["force_name"]
+    out["csp_name"] = k["csp_name"]
+    out["la_code"] = la_code.loc[idx].astype("str")
+    names = local_authorities().set_index("la_code")["la_name"]
+    out["la_name"] = out["la_code"].map(names).astype("str")
+    out["unassigned"] = unassigned.loc[idx]
+    out["offence_code"] = code.loc[idx]
+    for c in ("offence_description", "offence_group", "offence_subgroup"):
+        out[c] = k[c].where(k[c] != "").astype("str")
+    out["offences"] = cnt.loc[idx].round().astype("int64")
+    sv = ref["sv_category"].replace("", np.nan)
+    comp = ref["lvrn_component"].replace("", np.nan)
+    out["sv_category"] = out["offence_code"].map(sv).astype("str")
+    out["lvrn_component"] = out["offence_code"].map(comp).astype("str")
+    out["in_lvrn_definition"] = out["sv_category"].notna()
+    out["sheet"] = sheet
+    out["file"] = label
+    out["row"] = k["row"].astype("int64")
+    out = out.sort_values(["period_start", "la_code", "offence_code", "row"],
+                          na_position="last", kind="stable")
+    notes = list(table.notes)
+    n_un = int(out["unassigned"].sum())
+    if n_un:
+        notes.append(f"{n_un} 'Unassigned' row(s) kept with no local authority")
+    unknown = sorted(set(out["offence_code"]) - known)
+    if unknown:
+        notes.append(f"{len(unknown)} offence code(s) not in offence_codes.csv, classed as "
+                     f"outside the definition: {', '.join(unknown[:10])}")
+    rej = chk.rejected()
+    return finish(SOURCE, table, out, rej, notes=notes)
+
+
+def default_inputs(area: AreaConfig) -> list[SourceInput]:
+    """Return the inputs to load when ``data/raw/crime_tables/`` is empty: none."""
+    return []
+
+
+def processed_table(results: Iterable[LoadResult], area: AreaConfig) -> pd.DataFrame:
+    """Concatenate kept frames of all files and sheets (sorted by period, authority, code)."""
+    frames = [r.kept for r in results if not r.kept.empty]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, (t, _) in SCHEMA.items()})
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["period_start", "la_code", "offence_code", "file", "sheet", "row"],
+                           na_position="last", kind="stable").reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------ synthetic
+
+#: Offences per 1,000 residents per year at IMD z = 0, by offence code (synthetic).
+BASE_RATES: dict[str, float] = {
+    "1": 0.008, "4.1": 0.003, "4.2": 0.0002, "4.10": 0.0001, "2": 0.02, "5D": 0.45,
+    "5E": 0.25, "8N": 8.5, "8P": 0.12, "8S": 0.35, "19C": 0.62, "19D": 0.14, "19E": 0.10,
+    "19F": 0.05, "19G": 0.03, "19H": 0.03, "34A": 0.06, "34B": 0.50, "29": 0.005,
+    "29A": 0.02, "31": 0.002, "31A": 0.005, "10A": 0.01, "10B": 0.04, "10C": 0.12,
+    "10D": 0.35, "81": 0.03, "90": 0.02, "105A": 9.5, "46": 6.5,
+}
+#: Other generator parameters (recorded in ground truth).
+GENERATOR = {"imd_elasticity": 0.30, "seasonal_amplitude": 0.08,
+             "lockdown_rate_ratio": {"lockdown1": 0.75, "lockdown2": 0.88, "lockdown3": 0.82},
+             "unassigned_share": 0.004}
+
+#: Sheet names and header variants by financial year (drift by design).
+_SHEET_NAMES = ["2015_16", "2016_17", "2017-18", "2018-19", "FY 2019-20",
+                "Year ending March 2021", "2021-22", "2022-23 (provisional)"]
+_HEADERS = {
+    "old": HEADER,
+    "mid": ("Financial Year", "Financial Quarter", "Force Name", "Community Safety Partnership",
+            "Offence Description", "Offence Group", "Offence Subgroup", "Offence Code",
+            "Offence Count"),
+    "new": ("Financial Year", "Financial Quarter", "Police Force",
+            "Community Safety Partnership", "Offence Description", "Offence Group",
+            "Offence Subgroup", "Offence Code", "Offence Count"),
+}
+_CSP_FILE = "prc-csp-tables-synthetic.xlsx"
+
+
+def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
+    """Write a synthetic CSP crime workbook for the area; return the ground truth.
+
+    ``prc-csp-tables-synthetic.xlsx`` has a ``Notes`` sheet and one sheet per
+    financial year covering the whole quarters inside ``synthetic_start`` …
+    ``synthetic_end``; sheet names and header wording drift between years, one
+    sheet has title rows above its header, financial years are written
+    ``2016/17`` or ``2016-17``, and each quarter has a small ``Unassigned`` row.
+    Zero counts are omitted, as in published tables. The bytes are stable.
+
+    Model, per CSP *i*, quarter *t*, offence code *o*::
+
+        N_ito ~ Poisson(rate_o / 4 · pop_i / 1000 · exp(b·z_imd_i)
+                        · exp(A cos(2π(mid-month_t − 7)/12)) · Π_k RR_k^(lockdown share))
+
+    Returns
+    -------
+    list of dict
+        ``"kind": "generator"`` (rates, elasticity, lockdown ratios; no
+        intervention effect is injected in this source) and ``"kind": "file"``.
+    """
+    import openpyxl
+
+    from lvrn_analysis.geography import imd2019, local_authorities, populations
+    from lvrn_analysis.periods import lockdown_fraction
+
+    g = rng(area, SOURCE)
+    las = local_authorities(area)
+    look = csp_lookup()
+    look = look[norm_force(look["force_name"]) == norm_force(area.force)]
+    csp_by_la = dict(zip(look["la_code"], look["csp_name"], strict=True))
+    # areas without CSP rows in the lookup: one CSP per authority, named after it
+    for code, name in zip(las["la_code"], las["la_name"], strict=True):
+        csp_by_la.setdefault(code, name)
+    force_name = str(look["force_name"].iloc[0]) if len(look) else area.force
+    pop_all = populations(area)
+    pop = (pop_all[pop_all["mid_year"] == pop_all["mid_year"].min()]
+           .set_index("la_code")["population"].reindex(las["la_code"]).astype(float))
+    score = imd2019(area).set_index("la_code")["imd_score"].reindex(las["la_code"])
+    z = (score - score.mean()) / score.std(ddof=0)
+    ref = offence_codes().set_index("offence_code")
+
+    months = synthetic_months(area)
+    lf = lockdown_fraction(pd.Series(months))
+    logm = np.zeros(len(months))
+    for k_, rr in GENERATOR["lockdown_rate_ratio"].items():
+        if k_ in lf:
+            logm += lf[k_].to_numpy() * math.log(rr)
+    mfac = pd.Series(np.exp(logm), index=months)
+    # whole financial quarters inside the range
+    qstarts = [m for m in months if m.month in (1, 4, 7, 10)
+               and m + pd.DateOffset(months=2) <= months[-1]]
+    by_fy: dict[int, list[list[object]]] = {}
+    for qs in qstarts:
+        fy0 = qs.year if qs.month >= 4 else qs.year - 1
+        quarter = ((qs.month - 4) % 12) // 3 + 1
+        qmonths = [qs + pd.DateOffset(months=i) for i in range(3)]
+        lock = float(np.mean([mfac[m] for m in qmonths]))
+        mid = qs.month + 1
+        season = math.exp(GENERATOR["seasonal_amplitude"] * math.cos(2 * math.pi * (mid - 7) / 12))
+        fy_label = f"{fy0}/{str(fy0 + 1)[2:]}" if fy0 % 2 == 0 else f"{fy0}-{str(fy0 + 1)[2:]}"
+        rows = by_fy.setdefault(fy0, [])
+        for la in las["la_code"]:
+            for code, rate in BASE_RATES.items():
+                mu = (rate / 4 * pop[la] / 1000 * math.exp(GENERATOR["imd_elasticity"] * z[la])
+                      * season * lock)
+                n = int(g.poisson(mu))
+                if n == 0:
+                    continue
+                rows.append([fy_label, f"Q{quarter}", force_name, csp_by_la[la],
+                             ref.loc[code, "offence_description"], ref.loc[code, "offence_group"],
+                             ref.loc[code, "offence_subgroup"], code, n])
+        for code in ("8N", "105A"):
+            n = int(g.poisson(BASE_RATES[code] / 4 * pop.sum() / 1000
+                              * GENERATOR["unassigned_share"] * lock))
+            if n:
+                rows.append([fy_label, f"Q{quarter}", force_name, "Unassigned",
+                             ref.loc[code, "offence_description"], ref.loc[code, "offence_group"],
+                             ref.loc[code, "offence_subgroup"], code, n])
+
+    wb = openpyxl.Workbook(write_only=True)
+    notes = wb.create_sheet("Notes")
+    for line in ("Police recorded crime by Community Safety Partnership - SYNTHETIC",
+                 "Generated by lvrn_analysis.sources.crime_tables.synthesize; all counts are "
+                 "synthetic.",
+                 "Layout assumed (the real Home Office table's column list was not available)."):
+        notes.append([line])
+    fys = sorted(by_fy)
+    for n_sheet, fy0 in enumerate(fys):
+        idx = min(max(fy0 - 2015, 0), len(_SHEET_NAMES) - 1)
+        ws = wb.create_sheet(_SHEET_NAMES[idx])
+        variant = "old" if fy0 < 2018 else ("mid" if fy0 < 2020 else "new")
+        if n_sheet == len(fys) - 2:
+            ws.append([f"Recorded crime by CSP, financial year {fy0}/{str(fy0 + 1)[2:]}"])
+            ws.append([])
+        ws.append(list(_HEADERS[variant]))
+        for r in by_fy[fy0]:
+            ws.append(r)
+    wb.properties.creator = "lvrn_analysis (synthetic)"
+    out = Path(out_dir) / _CSP_FILE
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out)
+    stable_zip(out)
+    return [
+        {"source": SOURCE, "kind": "generator",
+         "model": "N ~ Poisson(rate/4 * pop/1000 * exp(b*z_imd) * season * lockdown), per CSP, "
+                  "quarter and offence code; zero rows omitted",
+         "base_rates_per_1000_per_year": dict(BASE_RATES),
+         **{k_: (dict(v) if isinstance(v, dict) else v) for k_, v in GENERATOR.items()},
+         "z_imd": {c: float(v) for c, v in z.items()},
+         "injected_effects": [],
+         "note": "no intervention effect is injected in the CSP table"},
+        {"source": SOURCE, "kind": "file", "file": _CSP_FILE,
+         "rows": int(sum(len(v) for v in by_fy.values())),
+         "sheets": ["Notes"] + [_SHEET_NAMES[min(max(f - 2015, 0), len(_SHEET_NAMES) - 1)]
+                                for f in fys],
+         "format": "xlsx (openpyxl), fixed timestamps", "seed": area.synthetic_seed},
+    ]

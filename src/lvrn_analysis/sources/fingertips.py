@@ -1,0 +1,810 @@
+"""Fingertips indicator exports (OHID/PHE): reader, validator and synthetic twin.
+
+Format
+------
+The CSV that the Fingertips website ("Export table") and its API
+(``/api/all_data/csv/by_indicator_id``) produce: long format, one row per indicator ×
+area × sex × age × category × time period. The standard export has 26 columns::
+
+    Indicator ID, Indicator Name, Parent Code, Parent Name, Area Code, Area Name,
+    Area Type, Sex, Age, Category Type, Category, Time period, Value,
+    Lower CI 95.0 limit, Upper CI 95.0 limit, Lower CI 99.8 limit,
+    Upper CI 99.8 limit, Count, Denominator, Value note, Recent Trend,
+    Compared to England value or percentiles,
+    Compared to Region value or percentiles, Time period Sortable, New data,
+    Compared to goal
+
+Variants handled (columns are matched by name, never by position):
+
+* **25 columns** — older exports without ``Compared to goal``;
+* **27 columns** — newer API output with ``Time period range`` (e.g. ``1y``, ``3y``);
+* the **parent comparison** column is named after the parent area type:
+  ``Compared to Region value or percentiles``, ``Compared to percentiles``,
+  ``Compared to Combined authorities value or percentiles`` …; the basis is kept in
+  ``parent_comparison_basis``;
+* API-style headers without spaces (``IndicatorID``, ``Timeperiod``).
+
+Real quirks: quoted fields with embedded newlines (the indicator name in the
+Campylobacter export ends in a newline character; rows are reported by *record* number, header
+excluded, never by line number); category rows (deprivation deciles, ethnic
+groups …) next to the totals (``is_category``); blank values with a value note
+(kept, value missing); blank 99.8 % limits.
+
+Time periods are parsed into ``period_start``/``period_end`` and a ``period_kind``:
+``2019`` (calendar year), ``2019/20`` (financial year April–March, or academic year
+September–August for indicators whose ``year_type`` is academic in the curated
+list), ``2017 - 19`` (three calendar years pooled), ``2017/18 - 19/20`` (pooled
+financial years), ``2019/20 Q1`` (financial quarter), ``2019 Q1`` and ``Jan 2020``.
+
+Validation (each failing row is quarantined once, first reason wins):
+``bad_indicator_id``, ``bad_area_code``, ``bad_time_period``, ``excel_mangled``
+(``Time period Sortable`` in scientific notation), ``bad_number``,
+``negative_count``, ``ci_inconsistent`` (value outside its own 95 % interval),
+``duplicate_row`` / ``duplicate_key`` (second and later copies of a key), plus
+the structural reasons of :func:`lvrn_analysis.synthetic_common.read_csv_table`.
+Unusable files (empty, HTML, missing ``Value`` …) raise
+:class:`~lvrn_analysis.validation.SourceError`.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from lvrn_analysis._resources import reference_file
+from lvrn_analysis.config import AreaConfig
+from lvrn_analysis.synthetic_common import (
+    RowChecker,
+    SourceInput,
+    finish,
+    first_row_of,
+    fmt_float,
+    lazy,
+    looks_scientific,
+    raw,
+    read_csv_table,
+    read_input,
+    rng,
+    to_number,
+    write_csv,
+)
+from lvrn_analysis.validation import LoadResult
+
+SOURCE = "fingertips"
+
+#: Header of the standard 26-column export, in order.
+HEADER_26: tuple[str, ...] = (
+    "Indicator ID", "Indicator Name", "Parent Code", "Parent Name", "Area Code",
+    "Area Name", "Area Type", "Sex", "Age", "Category Type", "Category", "Time period",
+    "Value", "Lower CI 95.0 limit", "Upper CI 95.0 limit", "Lower CI 99.8 limit",
+    "Upper CI 99.8 limit", "Count", "Denominator", "Value note", "Recent Trend",
+    "Compared to England value or percentiles", "Compared to Region value or percentiles",
+    "Time period Sortable", "New data", "Compared to goal",
+)
+
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "indicator_id": ("Indicator ID", "IndicatorID"),
+    "indicator_name": ("Indicator Name", "IndicatorName"),
+    "parent_code": ("Parent Code", "ParentCode"),
+    "parent_name": ("Parent Name", "ParentName"),
+    "area_code": ("Area Code", "AreaCode"),
+    "area_name": ("Area Name", "AreaName"),
+    "area_type": ("Area Type", "AreaType"),
+    "sex": ("Sex",),
+    "age": ("Age",),
+    "category_type": ("Category Type", "CategoryType"),
+    "category": ("Category",),
+    "time_period": ("Time period", "Timeperiod", "Time Period"),
+    "value": ("Value",),
+    "lower_ci95": ("Lower CI 95.0 limit", "LowerCI95.0limit", "Lower CI 95 limit"),
+    "upper_ci95": ("Upper CI 95.0 limit", "UpperCI95.0limit", "Upper CI 95 limit"),
+    "lower_ci998": ("Lower CI 99.8 limit", "LowerCI99.8limit"),
+    "upper_ci998": ("Upper CI 99.8 limit", "UpperCI99.8limit"),
+    "count": ("Count",),
+    "denominator": ("Denominator",),
+    "value_note": ("Value note", "Valuenote"),
+    "recent_trend": ("Recent Trend", "RecentTrend"),
+    "compared_to_england": ("Compared to England value or percentiles",
+                            "ComparedtoEnglandvalueorpercentiles"),
+    "time_period_sortable": ("Time period Sortable", "TimeperiodSortable"),
+    "new_data": ("New data", "Newdata"),
+    "compared_to_goal": ("Compared to goal", "Comparedtogoal"),
+    "time_period_range": ("Time period range", "Timeperiodrange"),
+}
+_PARENT_PATTERN = (r"compared ?to ?(?!england)(.+?) ?value ?or ?percentiles"
+                   r"|compared ?to ?percentiles")
+_DISPLAY = {c: names[0] for c, names in _ALIASES.items() if names}
+_REQUIRED = ("indicator_id", "indicator_name", "area_code", "area_name", "area_type",
+             "sex", "age", "time_period", "value")
+_ORDER = ("indicator_id", "indicator_name", "parent_code", "parent_name", "area_code",
+          "area_name", "area_type", "sex", "age", "category_type", "category",
+          "time_period", "value", "lower_ci95", "upper_ci95", "lower_ci998", "upper_ci998",
+          "count", "denominator", "value_note", "recent_trend", "compared_to_england",
+          "compared_to_parent", "time_period_sortable", "new_data", "compared_to_goal",
+          "time_period_range")
+_NUMERIC = ("value", "lower_ci95", "upper_ci95", "lower_ci998", "upper_ci998", "count",
+            "denominator")
+
+#: Output schema of the kept frame: column -> (dtype, description / allowed values).
+SCHEMA: dict[str, tuple[str, str]] = {
+    "indicator_id": ("Int64", "Fingertips indicator ID"),
+    "indicator_name": ("str", "name, whitespace and embedded newlines collapsed"),
+    "parent_code": ("str", "ONS code of the parent area (missing for England)"),
+    "parent_name": ("str", "parent area name"),
+    "area_code": ("str", "ONS code: letter + 8 digits (or a 6-character practice code)"),
+    "area_name": ("str", "area name"),
+    "area_type": ("str", "e.g. 'Country' (England), 'Region', 'County & UA', 'District & UA'"),
+    "sex": ("str", "'Persons', 'Male', 'Female'"),
+    "age": ("str", "age band label, e.g. 'All ages', '10-24 yrs'"),
+    "category_type": ("str", "missing for totals; e.g. 'District & UA deprivation deciles'"),
+    "category": ("str", "missing for totals; e.g. 'Most deprived decile (IMD2019)'"),
+    "is_category": ("bool", "True for category (breakdown) rows"),
+    "time_period": ("str", "label as published: '2019', '2019/20', '2017 - 19', …"),
+    "period_kind": ("str", "calendar_year | financial_year | academic_year | "
+                           "calendar_years_pooled | financial_years_pooled | "
+                           "financial_quarter | calendar_quarter | month"),
+    "period_start": ("datetime64[ns]", "first day of the period"),
+    "period_end": ("datetime64[ns]", "last day of the period"),
+    "value": ("float64", "indicator value (missing when suppressed/not available)"),
+    "lower_ci95": ("float64", "lower 95 % confidence limit"),
+    "upper_ci95": ("float64", "upper 95 % confidence limit"),
+    "lower_ci998": ("float64", "lower 99.8 % confidence limit"),
+    "upper_ci998": ("float64", "upper 99.8 % confidence limit"),
+    "count": ("float64", "numerator (>= 0)"),
+    "denominator": ("float64", "denominator (>= 0)"),
+    "value_note": ("str", "e.g. 'Aggregated from all known lower geography values'"),
+    "recent_trend": ("str", "e.g. 'Cannot be calculated', 'No significant change'"),
+    "compared_to_england": ("str", "'Better', 'Similar', 'Worse', 'Higher', 'Lower', "
+                                   "'Not compared', …"),
+    "compared_to_parent": ("str", "same values, against the parent area"),
+    "parent_comparison_basis": ("str", "parent type named in the comparison column header, "
+                                       "e.g. 'Region', 'percentiles'"),
+    "time_period_sortable": ("Int64", "YYYYMMDD-style sort key"),
+    "new_data": ("str", "'New data' or missing"),
+    "compared_to_goal": ("str", "comparison with a goal, mostly missing"),
+    "time_period_range": ("str", "'1y', '3y' … (27-column exports only)"),
+    "in_area": ("bool", "area is one of the configured authorities or their upper tier"),
+    "file": ("str", "file label"),
+    "row": ("int64", "record number in the file (header excluded)"),
+}
+
+_AREA_CODE = r"^[A-Z]\d{8}$|^[A-Z]\d{5}$"
+
+
+# ------------------------------------------------------------------- curated list
+
+
+@functools.cache
+def _year_types() -> dict[int, str]:
+    cur = _curated()
+    return dict(zip(cur["indicator_id"], cur["year_type"], strict=True))
+
+
+@functools.cache
+def _curated() -> pd.DataFrame:
+    with reference_file("fingertips/curated_indicators.csv").open("r", encoding="utf-8") as fh:
+        df = pd.read_csv(fh, dtype=str, keep_default_na=False)
+    df["indicator_id"] = df["indicator_id"].astype("int64")
+    df["multiplier"] = df["multiplier"].astype("float64")
+    return df
+
+
+def curated_indicators() -> pd.DataFrame:
+    """Return the curated list of violence-related Fingertips indicators.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``indicator_id``, ``name``, ``unit``, ``multiplier``, ``value_type``,
+        ``polarity``, ``domain``, ``year_type``, ``confidence``, ``why_it_matters``.
+        IDs and names were recalled, not checked against the API (see the README in
+        ``reference/fingertips/``).
+    """
+    return _curated().copy()
+
+
+# ------------------------------------------------------------------- time periods
+
+_P_YEAR = re.compile(r"^(\d{4})$")
+_P_FY = re.compile(r"^(\d{4})/(\d{2})$")
+_P_CY_POOLED = re.compile(r"^(\d{4})\s*-\s*(\d{2}|\d{4})$")
+_P_FY_POOLED = re.compile(r"^(\d{4})/(\d{2})\s*-\s*(\d{2})/(\d{2})$")
+_P_FQ = re.compile(r"^(\d{4})/(\d{2})\s+Q([1-4])$")
+_P_CQ = re.compile(r"^(\d{4})\s+Q([1-4])$")
+_P_MONTH = re.compile(r"^([A-Za-z]{3})[a-z]*\s+(\d{4})$|^(\d{4})\s+([A-Za-z]{3})[a-z]*$")
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+
+
+#: Longest pooled period accepted (years); '2019 - 18' would otherwise mean 2019–2118.
+_MAX_POOLED_YEARS = 10
+
+
+def _yy(base: int, yy: str) -> int:
+    """Expand a 2-digit year to the first year >= base with those last digits."""
+    if len(yy) == 4:
+        return int(yy)
+    y = base // 100 * 100 + int(yy)
+    return y + 100 if y < base else y
+
+
+def parse_time_period(
+    label: str, year_type: str = "financial",
+) -> tuple[pd.Timestamp, pd.Timestamp, str] | None:
+    """Parse a Fingertips time-period label.
+
+    Parameters
+    ----------
+    label
+        ``2019``, ``2019/20``, ``2017 - 19``, ``2017/18 - 19/20``, ``2019/20 Q1``,
+        ``2019 Q1`` or ``Jan 2020``.
+    year_type
+        ``"financial"`` (April–March) or ``"academic"`` (September–August): how a
+        ``YYYY/YY`` label is read.
+
+    Returns
+    -------
+    tuple or None
+        ``(start, end, kind)`` with inclusive dates, or ``None`` if the label is not
+        a recognised period (including inconsistent ones such as ``2019/21``).
+    """
+    s = re.sub(r"\s+", " ", str(label)).strip()
+    ts = pd.Timestamp
+    start_month = 9 if year_type == "academic" else 4
+    fy_kind = "academic_year" if year_type == "academic" else "financial_year"
+    if m := _P_YEAR.match(s):
+        y = int(m.group(1))
+        return ts(y, 1, 1), ts(y, 12, 31), "calendar_year"
+    if m := _P_FY.match(s):
+        y = int(m.group(1))
+        if _yy(y, m.group(2)) != y + 1:
+            return None
+        return (ts(y, start_month, 1), ts(y + 1, start_month, 1) - pd.Timedelta(days=1),
+                fy_kind)
+    if m := _P_FY_POOLED.match(s):
+        y0 = int(m.group(1))
+        if _yy(y0, m.group(2)) != y0 + 1:
+            return None
+        y1 = _yy(y0, m.group(3))
+        if _yy(y1, m.group(4)) != y1 + 1 or y1 <= y0 or y1 - y0 > _MAX_POOLED_YEARS:
+            return None
+        return (ts(y0, start_month, 1), ts(y1 + 1, start_month, 1) - pd.Timedelta(days=1),
+                "financial_years_pooled" if year_type != "academic" else "academic_years_pooled")
+    if m := _P_CY_POOLED.match(s):
+        y0 = int(m.group(1))
+        y1 = _yy(y0, m.group(2))
+        if y1 <= y0 or y1 - y0 > _MAX_POOLED_YEARS:
+            return None
+        return ts(y0, 1, 1), ts(y1, 12, 31), "calendar_years_pooled"
+    if m := _P_FQ.match(s):
+        y = int(m.group(1))
+        if _yy(y, m.group(2)) != y + 1:
+            return None
+        q = int(m.group(3))
+        start = ts(y, 4, 1) + pd.DateOffset(months=3 * (q - 1))
+        return start, start + pd.DateOffset(months=3) - pd.Timedelta(days=1), "financial_quarter"
+    if m := _P_CQ.match(s):
+        y, q = int(m.group(1)), int(m.group(2))
+        start = ts(y, 3 * (q - 1) + 1, 1)
+        return start, start + pd.DateOffset(months=3) - pd.Timedelta(days=1), "calendar_quarter"
+    if m := _P_MONTH.match(s):
+        mon = (m.group(1) or m.group(4)).lower()
+        y = int(m.group(2) or m.group(3))
+        if mon not in _MONTHS:
+            return None
+        start = ts(y, _MONTHS[mon], 1)
+        return start, start + pd.DateOffset(months=1) - pd.Timedelta(days=1), "month"
+    return None
+
+
+# ------------------------------------------------------------------------- loading
+
+
+def sniff(first_line: str) -> bool:
+    """Return True if a header line looks like a Fingertips export."""
+    s = first_line.lstrip("\ufeff").strip().lower().replace(" ", "")
+    return s.startswith("indicatorid,indicatorname,")
+
+
+def _blank_to_na(s: pd.Series) -> pd.Series:
+    t = s.astype("str").str.strip()
+    return t.where(t != "").astype("str")
+
+
+def load_fingertips(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
+    """Load and validate one Fingertips export.
+
+    Parameters
+    ----------
+    path
+        CSV file (path or packaged resource).
+    area
+        Area configuration (sets ``in_area``; rows of other areas are kept, as
+        comparators).
+
+    Returns
+    -------
+    list of LoadResult
+        One result; ``kept`` follows :data:`SCHEMA`, sorted by indicator, area,
+        sex, age, category, period start and row.
+
+    Raises
+    ------
+    SourceError
+        If the file is empty, HTML, undecodable or lacks a required column.
+    """
+    data, label = read_input(path)
+    table = read_csv_table(data, label, aliases=_ALIASES, required=_REQUIRED, display=_DISPLAY,
+                           patterns={"compared_to_parent": _PARENT_PATTERN},
+                           expected_order=_ORDER,
+                           pad_trailing=("compared_to_goal", "time_period_range", "new_data"))
+    basis = None
+    for h, c in zip(table.header, table.columns, strict=True):
+        if c == "compared_to_parent":
+            m = re.match(r"\s*Compared to (.+?) value or percentiles\s*$", h, flags=re.I)
+            basis = m.group(1).strip() if m else "percentiles"
+            if basis.lower() != "region":
+                table.notes.append(f"parent comparison column is {h.strip()!r}")
+    hdr = {c: h.strip() for h, c in zip(table.header, table.columns, strict=True) if c}
+    df = table.records.copy()
+    for col in _ORDER:
+        if col not in df.columns:
+            df[col] = pd.Series("", index=df.index, dtype="str")
+    chk = RowChecker(df, label)
+    chk.add(table.broken)
+
+    iid = df["indicator_id"].str.strip()
+    chk.reject(~iid.str.fullmatch(r"\d+"), "bad_indicator_id",
+               lazy("column 'Indicator ID': ", iid, " is not a whole number"))
+    code = df["area_code"].str.strip()
+    chk.reject(~code.str.fullmatch(_AREA_CODE), "bad_area_code",
+               lazy("column 'Area Code': ", code, " is not an ONS area code"))
+
+    ids = pd.to_numeric(iid, errors="coerce")
+    ytype = ids.map(_year_types()).fillna("financial")
+    parsed = [parse_time_period(tp, yt) for tp, yt in zip(df["time_period"], ytype,
+                                                             strict=True)]
+    bad_tp = pd.Series([p is None for p in parsed], index=df.index)
+    chk.reject(bad_tp, "bad_time_period",
+               lazy("column 'Time period': ", df["time_period"],
+                    " is not a recognised Fingertips period (2019, 2019/20, 2017 - 19, "
+                    "2017/18 - 19/20)"))
+    sortable = df["time_period_sortable"].str.strip()
+    chk.reject(looks_scientific(sortable), "excel_mangled",
+               lazy("column 'Time period Sortable': ", sortable,
+                    " is in scientific notation (digits lost when the file passed through "
+                    "Excel)"))
+    values: dict[str, pd.Series] = {}
+    for col in _NUMERIC:
+        v, bad = to_number(df[col], thousands=False)
+        values[col] = v
+        chk.reject(bad, "bad_number",
+                   lazy(f"column {hdr.get(col, col)!r}: ", df[col], " is not a number"))
+    srt, bad = to_number(sortable, thousands=False)
+    chk.reject(bad, "bad_number",
+               lazy("column 'Time period Sortable': ", sortable, " is not a number"))
+    for col in ("count", "denominator"):
+        chk.reject(values[col] < 0, "negative_count",
+                   lazy(f"column {hdr.get(col, col)!r}: ", values[col], " is negative"))
+    v, lo, hi = values["value"], values["lower_ci95"], values["upper_ci95"]
+    tol = 1e-6 * np.maximum(1.0, v.abs())
+    incons = (lo.notna() & hi.notna() & v.notna()) & ((lo > v + tol) | (hi < v - tol) |
+                                                      (lo > hi + tol))
+    chk.reject(incons, "ci_inconsistent",
+               lazy("value ", v, " lies outside its 95% interval (", lo, ", ", hi, ")"))
+    key = ["indicator_id", "area_code", "sex", "age", "category_type", "category",
+           "time_period"]
+    full_cols = [c for c in _ORDER if c in df.columns]
+    exact = df[full_cols].duplicated(keep="first")
+    if exact.any():
+        chk.reject(exact, "duplicate_row",
+                   lazy("row repeats an earlier row exactly (row ",
+                        raw(first_row_of(df, full_cols)), ")"))
+    dkey = df[key].apply(lambda s: s.str.strip()).duplicated(keep="first")
+    if dkey.any():
+        chk.reject(dkey, "duplicate_key",
+                   lazy("a row with the same indicator, area, sex, age, category and period "
+                        "appeared earlier (row ", raw(first_row_of(df, key)),
+                        ") with different values"))
+
+    kept_idx = chk.alive[chk.alive].index
+    k = df.loc[kept_idx]
+    o: dict[str, object] = {}
+    o["indicator_id"] = pd.to_numeric(k["indicator_id"].str.strip()).astype("Int64")
+    o["indicator_name"] = k["indicator_name"].str.replace(r"\s+", " ", regex=True).str.strip()
+    for col in ("parent_code", "parent_name"):
+        o[col] = _blank_to_na(k[col])
+    o["area_code"] = k["area_code"].str.strip()
+    for col in ("area_name", "area_type", "sex", "age"):
+        o[col] = k[col].str.strip()
+    o["category_type"] = _blank_to_na(k["category_type"])
+    o["category"] = _blank_to_na(k["category"])
+    o["is_category"] = o["category_type"].notna() | o["category"].notna()
+    o["time_period"] = k["time_period"].str.replace(r"\s+", " ", regex=True).str.strip()
+    pk = [parsed[df.index.get_loc(i)] for i in kept_idx]
+    o["period_kind"] = pd.Series([p[2] for p in pk], index=kept_idx, dtype="str")
+    o["period_start"] = pd.to_datetime(pd.Series([p[0] for p in pk], index=kept_idx,
+                                                   dtype="datetime64[ns]"))
+    o["period_end"] = pd.to_datetime(pd.Series([p[1] for p in pk], index=kept_idx,
+                                                 dtype="datetime64[ns]"))
+    for col in _NUMERIC:
+        o[col] = values[col].loc[kept_idx].astype("float64")
+    for col in ("value_note", "recent_trend", "compared_to_england", "compared_to_parent"):
+        o[col] = _blank_to_na(k[col])
+    o["parent_comparison_basis"] = pd.Series(basis, index=kept_idx, dtype="str")
+    o["time_period_sortable"] = srt.loc[kept_idx].round().astype("Int64")
+    for col in ("new_data", "compared_to_goal", "time_period_range"):
+        o[col] = _blank_to_na(k[col])
+    in_area = _area_codes(area)
+    o["in_area"] = o["area_code"].isin(in_area)
+    o["file"] = pd.Series(label, index=kept_idx, dtype="str")
+    o["row"] = k["row"].astype("int64")
+    out = pd.DataFrame(o, index=kept_idx)
+    out = out.sort_values(
+        ["indicator_id", "area_code", "sex", "age", "category_type", "category",
+         "period_start", "row"], na_position="first", kind="stable",
+    ).reset_index(drop=True)
+    notes = list(table.notes)
+    n_blank = int(out["value"].isna().sum())
+    if n_blank:
+        with_note = int((out["value"].isna() & out["value_note"].notna()).sum())
+        notes.append(f"{n_blank} row(s) with a blank value kept ({with_note} with a value note)")
+    if "time_period_range" in [c for c in table.columns if c]:
+        notes.append("27-column export (with 'Time period range')")
+    elif "compared_to_goal" not in [c for c in table.columns if c]:
+        notes.append("export without 'Compared to goal' (older 25-column layout)")
+    return [finish(SOURCE, table, out, chk.rejected(), notes=notes)]
+
+
+def _area_codes(area: AreaConfig) -> set[str]:
+    from lvrn_analysis.geography import local_authorities
+
+    las = local_authorities(area)
+    return set(las["la_code"]) | set(las["upper_tier_code"])
+
+
+def default_inputs(area: AreaConfig) -> list[SourceInput]:
+    """Return the inputs to load when ``data/raw/fingertips/`` is empty: none.
+
+    Fingertips data are not shipped; the build uses the synthetic twin instead.
+    """
+    return []
+
+
+def processed_table(results: Iterable[LoadResult], area: AreaConfig) -> pd.DataFrame:
+    """Concatenate the kept frames of several exports into the processed table."""
+    frames = [r.kept for r in results if not r.kept.empty]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=t[0] if t[0] != "str" else "str")
+                             for c, t in SCHEMA.items()})
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["indicator_id", "area_code", "sex", "age", "category_type",
+                            "category", "period_start", "file", "row"],
+                           na_position="first", kind="stable").reset_index(drop=True)
+
+
+# ----------------------------------------------------------------- interval methods
+
+
+def byars_ci(count: np.ndarray, z: float = 1.959963984540054) -> tuple[np.ndarray, np.ndarray]:
+    """Return Byars' (exact for counts < 10) confidence limits of a Poisson count.
+
+    Formulas as in PHEindicatormethods (``utils.R``): exact chi-squared below 10,
+    Byars' approximation otherwise.
+    """
+    x = np.asarray(count, dtype=float)
+    conf = 2 * stats.norm.cdf(z) - 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo_b = x * (1 - 1 / (9 * x) - z / (3 * np.sqrt(x))) ** 3
+        hi_b = (x + 1) * (1 - 1 / (9 * (x + 1)) + z / (3 * np.sqrt(x + 1))) ** 3
+        lo_e = stats.chi2.ppf((1 - conf) / 2, 2 * x) / 2
+        hi_e = stats.chi2.ppf(conf + (1 - conf) / 2, 2 * x + 2) / 2
+    lo = np.where(x < 10, np.nan_to_num(lo_e, nan=0.0), np.maximum(lo_b, 0.0))
+    hi = np.where(x < 10, hi_e, hi_b)
+    return lo, hi
+
+
+def wilson_ci(x: np.ndarray, n: np.ndarray, z: float = 1.959963984540054
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Return Wilson score limits of the proportion x/n (PHEindicatormethods form)."""
+    x = np.asarray(x, dtype=float)
+    n = np.asarray(n, dtype=float)
+    root = z * np.sqrt(z**2 + 4 * x * (1 - x / n))
+    return (2 * x + z**2 - root) / (2 * (n + z**2)), (2 * x + z**2 + root) / (2 * (n + z**2))
+
+
+# ------------------------------------------------------------------------ synthetic
+
+#: Coefficients of the synthetic association structure (recorded in ground truth).
+ASSOCIATION = {
+    "neet": {"a": 5.5, "b_imd": 1.2, "sd_area": 0.35, "sd_year": 0.25},
+    "low_income": {"a": 16.0, "b_imd": 4.5, "sd_area": 1.0, "sd_year": 0.6},
+    "attainment8": {"a": 46.5, "b_imd": -2.4, "sd_area": 0.8, "sd_year": 0.5},
+    "violence_offences": {"a": math.log(30.0), "b_imd": 0.22, "c_neet": 0.10,
+                          "trend_per_year": 0.035, "covid_2020_21": -0.06, "sigma": 0.04},
+    "violence_admissions": {"a": math.log(48.0), "b_imd": 0.35, "sigma": 0.06},
+    "first_time_entrants": {"a": math.log(210.0), "b_imd": 0.30, "sigma": 0.10},
+}
+
+_FT_FILE = "indicators-DistrictUA.data.csv"
+
+
+def _compare(lo: float, hi: float, ref: float, polarity: str) -> str:
+    if not (np.isfinite(lo) and np.isfinite(hi) and np.isfinite(ref)):
+        return "Not compared"
+    if lo <= ref <= hi:
+        return "Similar"
+    higher = lo > ref
+    if polarity == "low_is_good":
+        return "Worse" if higher else "Better"
+    if polarity == "high_is_good":
+        return "Better" if higher else "Worse"
+    return "Higher" if higher else "Lower"
+
+
+def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
+    """Write the synthetic Fingertips export for the area and return its ground truth.
+
+    The file ``indicators-DistrictUA.data.csv`` is in the real 26-column format:
+    England, the area's region and every configured authority, for indicators
+    93553 (IMD 2019 score — the **real** published scores), 93203 (NEET),
+    93701 (children in low income families), 93378 (Attainment 8), 11202
+    (violence offences per 1,000), 11201 (hospital admissions for violence, three
+    pooled financial years) and 10401 (first-time entrants), with deprivation-decile
+    category rows for England, one suppressed value with a value note, and an
+    embedded newline in one indicator name (a real quirk).
+
+    Association structure (per authority *i*, period *t*; ``z_imd`` is the IMD 2019
+    average score standardised across the area's authorities, so the real IMD
+    ranks from :func:`lvrn_analysis.geography.imd2019` drive it)::
+
+        NEET_it          = a_n + b_n·z_imd_i + u_i + e_it                (%)
+        log violence_it  = a + b·z_imd_i + c·z_neet_i + trend·(t-2016)
+                           + covid·[2020/21] + e_it                   (per 1,000)
+        log admissions_i = a_h + b_h·z_imd_i + e_i            (per 100,000, DSR)
+
+    where ``z_neet`` standardises the authority's mean synthetic NEET. The
+    coefficients are in :data:`ASSOCIATION` and in the returned records.
+
+    Parameters
+    ----------
+    out_dir
+        Folder to write into (created).
+    area
+        Area configuration (``synthetic_seed``).
+
+    Returns
+    -------
+    list of dict
+        Ground-truth records: ``{"source": "fingertips", "kind": "association", …}``
+        per modelled indicator, ``"kind": "real_values"`` for 93553 and one
+        ``"kind": "file"`` record.
+    """
+    from lvrn_analysis.geography import imd2019, local_authorities, populations
+
+    g = rng(area, SOURCE)
+    las = local_authorities(area)
+    imd = imd2019(area).set_index("la_code").loc[las["la_code"]]
+    pop_all = populations(area)
+    pop = (pop_all[pop_all["mid_year"] == pop_all["mid_year"].min()]
+           .set_index("la_code")["population"].reindex(las["la_code"]))
+    codes = list(las["la_code"])
+    names = dict(zip(las["la_code"], las["la_name"], strict=True))
+    region_code = str(las["region_code"].iloc[0])
+    region_name = str(las["region_name"].iloc[0]) + " region"
+    score = imd["imd_score"].to_numpy(float)
+    z_imd = (score - score.mean()) / score.std(ddof=0)
+    zi = dict(zip(codes, z_imd, strict=True))
+    cur = _curated().set_index("indicator_id")
+    rows: list[list[object]] = []
+    truth: list[dict] = []
+    years = list(range(int(area.synthetic_start[:4]), int(area.synthetic_end[:4])))
+
+    def fy(y: int) -> str:
+        return f"{y}/{str(y + 1)[2:]}"
+
+    def emit(iid: int, area_code: str, tp: str, sortable: int, value: float, lo: float,
+             hi: float, count: float | None, denom: float | None, *, name_suffix: str = "",
+             note: str = "", cmp_eng: str = "Not compared", cmp_reg: str = "Not compared",
+             cat_type: str = "", cat: str = "", new: str = "", age: str = "All ages") -> None:
+        if area_code == "E92000001":
+            pc, pn, an, at = "", "", "England", "Country"
+        elif area_code == region_code:
+            pc, pn, an, at = "E92000001", "England", region_name, "Region"
+        else:
+            pc, pn, an, at = region_code, region_name, names[area_code], "District & UA"
+        rows.append([
+            iid, str(cur.loc[iid, "name"]) + name_suffix, pc, pn, area_code, an, at,
+            "Persons", age, cat_type, cat, tp, fmt_float(value), fmt_float(lo), fmt_float(hi),
+            "", "", fmt_float(count, 0) if count is not None else "",
+            fmt_float(denom, 0) if denom is not None else "", note, "", cmp_eng, cmp_reg,
+            sortable, new, "",
+        ])
+
+    # --- 93553 IMD score (real values)
+    eng_imd = 21.7
+    for c in codes:
+        emit(93553, c, "2019", 20190000, float(imd.loc[c, "imd_score"]), np.nan, np.nan,
+             None, None, age="All ages")
+    emit(93553, "E92000001", "2019", 20190000, eng_imd, np.nan, np.nan, None, None)
+    truth.append({"source": SOURCE, "kind": "real_values", "indicator_id": 93553,
+                  "description": "IMD 2019 average scores are the real published values "
+                                 "(MHCLG File 10 via humaniverse/IMD); the England value "
+                                 "21.7 is an approximate placeholder."})
+
+    # --- 93203 NEET (%), calendar years
+    p = ASSOCIATION["neet"]
+    u = g.normal(0, p["sd_area"], len(codes))
+    neet_mean = {}
+    denom_1617 = {c: round(float(pop[c]) * 0.023) for c in codes}
+    for t, y in enumerate(years):
+        vals = []
+        for j, c in enumerate(codes):
+            pct = p["a"] + p["b_imd"] * zi[c] + u[j] + g.normal(0, p["sd_year"])
+            n = denom_1617[c]
+            x = round(max(pct, 0.5) / 100 * n)
+            lo, hi = wilson_ci(np.array([x]), np.array([n]))
+            vals.append((c, 100 * x / n, 100 * lo[0], 100 * hi[0], x, n))
+            neet_mean.setdefault(c, []).append(100 * x / n)
+        eng = 5.6 - 0.1 * t
+        reg = 6.0 - 0.1 * t
+        emit(93203, "E92000001", str(y), y * 10000, eng, eng - 0.05, eng + 0.05, None, None,
+             age="16-17 yrs", new="New data" if t == len(years) - 1 else "")
+        emit(93203, region_code, str(y), y * 10000, reg, reg - 0.15, reg + 0.15, None, None,
+             age="16-17 yrs", cmp_eng=_compare(reg - 0.15, reg + 0.15, eng, "low_is_good"))
+        for c, v, lo, hi, x, n in vals:
+            emit(93203, c, str(y), y * 10000, v, lo, hi, x, n, age="16-17 yrs",
+                 cmp_eng=_compare(lo, hi, eng, "low_is_good"),
+                 cmp_reg=_compare(lo, hi, reg, "low_is_good"))
+    nm = np.array([np.mean(neet_mean[c]) for c in codes])
+    z_neet = (nm - nm.mean()) / nm.std(ddof=0)
+    zn = dict(zip(codes, z_neet, strict=True))
+    truth.append({"source": SOURCE, "kind": "association", "indicator_id": 93203,
+                  "model": "value = a + b_imd*z_imd + u_area + e_year (percent)",
+                  **{k: float(v) for k, v in p.items()},
+                  "u_area": {c: float(x) for c, x in zip(codes, u, strict=True)}})
+
+    # --- 93701 children in low income families (%), financial years
+    p = ASSOCIATION["low_income"]
+    u = g.normal(0, p["sd_area"], len(codes))
+    for t, y in enumerate(years[:-1]):
+        eng = 15.0 + 0.4 * t
+        emit(93701, "E92000001", fy(y), y * 10000, eng, eng - 0.05, eng + 0.05, None, None,
+             age="0-15 yrs")
+        for j, c in enumerate(codes):
+            n = round(float(pop[c]) * 0.185)
+            pct = p["a"] + p["b_imd"] * zi[c] + u[j] + 0.4 * t + g.normal(0, p["sd_year"])
+            x = round(max(pct, 1.0) / 100 * n)
+            lo, hi = wilson_ci(np.array([x]), np.array([n]))
+            emit(93701, c, fy(y), y * 10000, 100 * x / n, 100 * lo[0], 100 * hi[0], x, n,
+                 age="0-15 yrs", cmp_eng=_compare(100 * lo[0], 100 * hi[0], eng,
+                                                 "low_is_good"))
+    truth.append({"source": SOURCE, "kind": "association", "indicator_id": 93701,
+                  "model": "value = a + b_imd*z_imd + u_area + 0.4*(t) + e (percent)",
+                  **{k: float(v) for k, v in p.items()}})
+
+    # --- 93378 Attainment 8 (mean), academic years (no 2019/20, 2020/21 published)
+    p = ASSOCIATION["attainment8"]
+    u = g.normal(0, p["sd_area"], len(codes))
+    for y in years:
+        if y in (2019, 2020) or y + 1 > int(area.synthetic_end[:4]):
+            continue
+        eng = 46.5 if y < 2021 else 48.8
+        emit(93378, "E92000001", fy(y), y * 10000, eng, eng - 0.05, eng + 0.05, None, None,
+             age="15-16 yrs")
+        for j, c in enumerate(codes):
+            n = round(float(pop[c]) * 0.011)
+            v = p["a"] + (eng - 46.5) + p["b_imd"] * zi[c] + u[j] + g.normal(0, p["sd_year"])
+            half = 1.96 * 18.0 / math.sqrt(n)
+            emit(93378, c, fy(y), y * 10000, round(v, 1), v - half, v + half, round(v * n), n,
+                 age="15-16 yrs", cmp_eng=_compare(v - half, v + half, eng, "high_is_good"))
+    truth.append({"source": SOURCE, "kind": "association", "indicator_id": 93378,
+                  "model": "value = a + (England shift) + b_imd*z_imd + u_area + e",
+                  **{k: float(v) for k, v in p.items()}})
+
+    # --- 11202 violence offences per 1,000, financial years (+ England deciles)
+    p = ASSOCIATION["violence_offences"]
+    true_log: dict[str, dict[str, float]] = {}
+    for t, y in enumerate(years[:-1]):
+        covid = p["covid_2020_21"] if y == 2020 else 0.0
+        eng = 22.0 * math.exp(p["trend_per_year"] * t + covid)
+        reg = eng * 1.18
+        suffix = "\n" if t == 0 else ""
+        emit(11202, "E92000001", fy(y), y * 10000, eng, eng - 0.05, eng + 0.05, None, None,
+             name_suffix=suffix)
+        if t == len(years) - 2:
+            deciles = ["Most deprived decile (IMD2019)", "Second most deprived decile (IMD2019)",
+                       "Third more deprived decile (IMD2019)",
+                       "Fourth more deprived decile (IMD2019)",
+                       "Fifth more deprived decile (IMD2019)",
+                       "Fifth less deprived decile (IMD2019)",
+                       "Fourth less deprived decile (IMD2019)",
+                       "Third less deprived decile (IMD2019)",
+                       "Second least deprived decile (IMD2019)",
+                       "Least deprived decile (IMD2019)"]
+            for d, lab in enumerate(deciles):
+                v = eng * math.exp(0.45 - 0.1 * d)
+                emit(11202, "E92000001", fy(y), y * 10000, v, np.nan, np.nan, None, None,
+                     cat_type="District & UA deprivation deciles in England (IMD2019)",
+                     cat=lab, note="Aggregated from all known lower geography values")
+        emit(11202, region_code, fy(y), y * 10000, reg, reg - 0.1, reg + 0.1, None, None,
+             cmp_eng=_compare(reg - 0.1, reg + 0.1, eng, "low_is_good"))
+        for c in codes:
+            lv = (p["a"] + p["b_imd"] * zi[c] + p["c_neet"] * zn[c] + p["trend_per_year"] * t
+                  + covid + g.normal(0, p["sigma"]))
+            true_log.setdefault(c, {})[fy(y)] = lv
+            n = float(pop[c])
+            x = round(math.exp(lv) * n / 1000)
+            lo, hi = byars_ci(np.array([x]))
+            emit(11202, c, fy(y), y * 10000, x / n * 1000, lo[0] / n * 1000, hi[0] / n * 1000,
+                 x, n, cmp_eng=_compare(lo[0] / n * 1000, hi[0] / n * 1000, eng, "low_is_good"),
+                 cmp_reg=_compare(lo[0] / n * 1000, hi[0] / n * 1000, reg, "low_is_good"),
+                 new="New data" if t == len(years) - 2 else "")
+    truth.append({
+        "source": SOURCE, "kind": "association", "indicator_id": 11202,
+        "model": "log(value) = a + b_imd*z_imd + c_neet*z_neet + trend*(fy - first fy) "
+                 "+ covid*[2020/21] + e, value per 1,000, e ~ N(0, sigma)",
+        **{k: float(v) for k, v in p.items()},
+        "z_imd": {c: float(zi[c]) for c in codes},
+        "z_neet": {c: float(zn[c]) for c in codes},
+        "z_definition": "z_imd: IMD 2019 average score standardised (population SD) across the "
+                        "area's authorities; z_neet: authority mean of the synthetic NEET "
+                        "values (indicator 93203) standardised the same way",
+        "true_log_value": true_log,
+    })
+
+    # --- 11201 hospital admissions for violence, 3 pooled financial years (DSR)
+    p = ASSOCIATION["violence_admissions"]
+    for y in years[:-3]:
+        tp = f"{fy(y)} - {fy(y + 2)[2:]}"
+        eng = 44.0 - 1.0 * (y - years[0])
+        emit(11201, "E92000001", tp, y * 10000, eng, eng - 0.4, eng + 0.4, None, None)
+        for c in codes:
+            n = float(pop[c]) * 3
+            lv = p["a"] + p["b_imd"] * zi[c] - 0.02 * (y - years[0]) + g.normal(0, p["sigma"])
+            x = round(math.exp(lv) * n / 100000)
+            lo, hi = byars_ci(np.array([x]))
+            emit(11201, c, tp, y * 10000, x / n * 1e5, lo[0] / n * 1e5, hi[0] / n * 1e5, x, n,
+                 cmp_eng=_compare(lo[0] / n * 1e5, hi[0] / n * 1e5, eng, "low_is_good"))
+    truth.append({"source": SOURCE, "kind": "association", "indicator_id": 11201,
+                  "model": "log(value) = a + b_imd*z_imd - 0.02*(first year - 2016) + e "
+                           "(per 100,000, three pooled years; counts over 3 x population)",
+                  **{k: float(v) for k, v in p.items()}})
+
+    # --- 10401 first-time entrants per 100,000 aged 10-17 (one suppressed value)
+    p = ASSOCIATION["first_time_entrants"]
+    smallest = min(codes, key=lambda c: float(pop[c]))
+    for t, y in enumerate(years):
+        eng = 230.0 * math.exp(-0.08 * t)
+        emit(10401, "E92000001", str(y), y * 10000, eng, eng - 3, eng + 3, None, None,
+             age="10-17 yrs")
+        for c in codes:
+            n = round(float(pop[c]) * 0.09)
+            lv = p["a"] + p["b_imd"] * zi[c] - 0.08 * t + g.normal(0, p["sigma"])
+            x = round(math.exp(lv) * n / 100000)
+            if c == smallest and t == len(years) - 1:
+                emit(10401, c, str(y), y * 10000, np.nan, np.nan, np.nan, None, n,
+                     age="10-17 yrs",
+                     note="Value suppressed for disclosure control due to small count")
+                continue
+            lo, hi = byars_ci(np.array([x]))
+            emit(10401, c, str(y), y * 10000, x / n * 1e5, lo[0] / n * 1e5, hi[0] / n * 1e5, x,
+                 n, age="10-17 yrs",
+                 cmp_eng=_compare(lo[0] / n * 1e5, hi[0] / n * 1e5, eng, "low_is_good"))
+    truth.append({"source": SOURCE, "kind": "association", "indicator_id": 10401,
+                  "model": "log(value) = a + b_imd*z_imd - 0.08*t + e (per 100,000 aged 10-17)",
+                  **{k: float(v) for k, v in p.items()},
+                  "suppressed": {"area_code": smallest, "time_period": str(years[-1])}})
+
+    out = Path(out_dir) / _FT_FILE
+    write_csv(out, HEADER_26, rows, lineterminator="\r\n")
+    truth.append({"source": SOURCE, "kind": "file", "file": _FT_FILE, "rows": len(rows),
+                  "format": "Fingertips export, 26 columns, CRLF", "seed": area.synthetic_seed})
+    return truth

@@ -1,0 +1,304 @@
+"""The Impact page logic (lvrn_analysis.impact): series, truth checks, averted counts, power."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lvrn_analysis import impact
+from lvrn_analysis.config import load_area
+from lvrn_analysis.its import fit_its, simulate_series
+from lvrn_analysis.outcomes import load_framework, parse_framework
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLES = ("police_street", "police_street_months", "police_street_synthetic",
+          "police_street_synthetic_months")
+VIOLENCE = "violence_sexual_offences"
+BLACKPOOL = "E06000009"
+
+
+@pytest.fixture(scope="session")
+def processed(tmp_path_factory) -> Path:
+    """The processed folder: data/processed if built, else a fresh build in a tmp folder."""
+    from lvrn_analysis.processed import processed_dir
+
+    try:
+        d = processed_dir(ROOT)
+        if all((d / f"{t}.parquet").is_file() for t in TABLES) and \
+                (d / "ground_truth.json").is_file():
+            return d
+    except FileNotFoundError:
+        pass
+    from lvrn_analysis.build import build
+
+    tmp = tmp_path_factory.mktemp("impact_build")
+    out = tmp / "processed"
+    build(load_area(), raw_dir=tmp / "raw", out_dir=out, synthetic_dir=tmp / "synthetic",
+          progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def area():
+    return load_area("lancashire")
+
+
+@pytest.fixture(scope="session")
+def fw():
+    return load_framework()
+
+
+@pytest.fixture(scope="session")
+def tables(processed):
+    from lvrn_analysis.processed import read_table
+
+    return {t: read_table(t, processed) for t in TABLES}
+
+
+@pytest.fixture(scope="session")
+def truth(processed):
+    return impact.load_ground_truth(processed)
+
+
+@pytest.fixture(scope="session")
+def series(tables, area, fw):
+    return impact.build_framework_series(tables["police_street_synthetic"],
+                                         tables["police_street_synthetic_months"], area, fw)
+
+
+@pytest.fixture(scope="session")
+def results(series, truth, fw):
+    return impact.attach_truth(impact.evaluate(series, fw), truth, fw)
+
+
+# ------------------------------------------------------------------ populations and series
+@pytest.mark.filterwarnings("ignore:Timestamp.dayofyear is deprecated")
+def test_monthly_population_uses_nearest_mid_year(area):
+    months = pd.to_datetime(["2016-01-01", "2019-12-01", "2020-01-01", "2021-06-01",
+                             "2021-07-01", "2022-10-01"])
+    pop = impact.monthly_population(area, months)
+    assert len(pop) == 14 * len(months)
+    bp = pop[pop["la_code"] == BLACKPOOL].set_index("date")["mid_year"]
+    assert bp.tolist() == [2019, 2019, 2020, 2020, 2022, 2022]
+    from lvrn_analysis.geography import populations
+    from lvrn_analysis.profile import nearest_mid_year
+
+    for d in pd.date_range("2015-01-01", "2024-12-01", freq="MS"):
+        assert impact._nearest_mid_year(d, [2019, 2020, 2022]) == nearest_mid_year(
+            d, d, [2019, 2020, 2022])
+
+    ref = populations(area).set_index(["la_code", "mid_year"])["population"]
+    for r in pop.itertuples(index=False):
+        assert r.population == ref[(r.la_code, r.mid_year)]
+
+
+def test_series_shape_no_gaps_and_offsets(series, tables, area):
+    assert list(series.columns) == ["indicator_id", "area_code", "date", "count", "population"]
+    assert set(series["indicator_id"]) == {VIOLENCE}
+    assert series["area_code"].nunique() == 15  # 14 authorities + the total
+    months = tables["police_street_synthetic_months"]
+    n = int((months["status"] == "present").sum())
+    for _, g in series.groupby("area_code"):
+        d = pd.DatetimeIndex(g["date"])
+        assert len(g) == n == 82
+        assert d.is_monotonic_increasing
+        assert (d.to_period("M").asi8[1:] - d.to_period("M").asi8[:-1] == 1).all()
+    assert series["count"].dtype == np.int64 and (series["count"] >= 0).all()
+    assert (series["population"] > 0).all()
+    # the total is the sum of the authorities, counts and populations alike
+    la = series[series["area_code"] != impact.TOTAL_CODE].groupby("date")[
+        ["count", "population"]].sum()
+    tot = series[series["area_code"] == impact.TOTAL_CODE].set_index("date")
+    assert (tot["count"] == la["count"]).all()
+    assert np.allclose(tot["population"], la["population"])
+    # counts agree with a direct aggregation of the processed table
+    raw = tables["police_street_synthetic"]
+    sel = raw[(raw["crime_type"] == "Violence and sexual offences")
+              & (raw["geo_status"] == "in_area") & (raw["la_code"] == BLACKPOOL)]
+    direct = sel.groupby("month")["count"].sum()
+    bp = series[series["area_code"] == BLACKPOOL].set_index("date")["count"]
+    assert (bp.to_numpy() == direct.reindex(bp.index).to_numpy()).all()
+    # population offsets step only at the mid-year changes (2019 -> 2020 -> 2022)
+    assert series.loc[series["area_code"] == BLACKPOOL, "population"].nunique() == 3
+
+
+def test_real_series_keeps_gaps(tables, area, fw):
+    s = impact.build_framework_series(tables["police_street"], tables["police_street_months"],
+                                      area, fw, include_total=False)
+    months = tables["police_street_months"]
+    missing = set(months.loc[months["status"] != "present", "month"])
+    assert missing, "the real extract is expected to have gaps"
+    assert not set(s["date"]) & missing
+    assert s.groupby("area_code").size().eq(int((months["status"] == "present").sum())).all()
+
+
+def test_builder_with_no_served_indicator(tables, area, fw):
+    raw = copy.deepcopy(fw.raw)
+    for out in raw["outcomes"]:
+        for ind in out["indicators"]:
+            if ind["source"] == "police_street":
+                ind["source"] = "police_recorded_crime"
+    other = parse_framework(raw)
+    s = impact.build_framework_series(tables["police_street_synthetic"],
+                                      tables["police_street_synthetic_months"], area, other)
+    assert s.empty and list(s.columns) == ["indicator_id", "area_code", "date", "count",
+                                           "population"]
+
+
+# ------------------------------------------------------------------ real data refusal
+def test_refusal_of_gapped_real_series_is_readable(tables, area, truth, fw):
+    text = impact.real_series_refusal(tables["police_street"], tables["police_street_months"],
+                                      area, truth, fw)
+    assert "refused" in text
+    assert "missing period(s)" in text and "2019-10" in text
+    assert "Gaps are not zero-filled" in text
+    assert "Blackpool" in text and "March to November 2019" in text
+    assert "Traceback" not in text and "ValueError" not in text
+
+
+def test_complete_series_is_fitted_not_refused(tables, area, truth, fw):
+    text = impact.real_series_refusal(tables["police_street_synthetic"],
+                                      tables["police_street_synthetic_months"], area, truth, fw)
+    assert "fitted" in text and "refused" not in text
+
+
+def test_month_runs():
+    m = pd.to_datetime(["2019-03-01", "2019-04-01", "2019-05-01", "2020-06-01", "2020-08-01",
+                        "2020-09-01", "2020-12-01", "2021-01-01"])
+    assert impact._month_runs(m) == ("March to May 2019, June 2020, August and September "
+                                     "2020, December 2020 and January 2021")
+
+
+# ------------------------------------------------------------------ ground truth
+def test_ground_truth_recovered(results, truth, fw):
+    eff = impact.injected_effects(truth, fw)
+    assert eff == [{"indicator_id": VIOLENCE, "area_code": BLACKPOOL, "rate_ratio": 0.85,
+                    "start": pd.Timestamp("2019-10-01")}]
+    ev = results[results["status"] == "evaluated"]
+    assert len(ev) == 14
+    bp = ev[ev["area_code"] == BLACKPOOL].iloc[0]
+    assert bp["verdict"] == "improved" and bp["check"] == "found"
+    assert bp["ci_low"] <= 0.85 <= bp["ci_high"]
+    assert bp["p_holm"] < 0.05
+    un = ev[ev["area_code"] != BLACKPOOL]
+    assert (un["true_rate_ratio"] == 1.0).all()
+    fp = un["check"] == "false positive"
+    assert fp.sum() <= 2  # 13 tests at 5%: 0.65 expected by chance
+    assert ((un["p_holm"] < 0.05) & fp).sum() == 0
+    # every other indicator is listed, not dropped
+    other = results[results["indicator_id"] != VIOLENCE]
+    assert (other["status"] == "not evaluated: no data").all()
+    assert len(other) == sum(len(i.areas) for i in fw.indicators if i.id != VIOLENCE)
+    text = impact.ground_truth_sentence(results)
+    assert "was found" in text and "untouched authorit" in text and "Holm" in text
+
+
+def test_overview_and_table(results, fw):
+    ov = impact.indicator_overview(results, fw)
+    assert len(ov) == len(fw.indicators)
+    assert (ov["Status"] == "not evaluated: no data").sum() == len(fw.indicators) - 1
+    tab = impact.framework_table(results, fw)
+    assert len(tab) == 14
+    assert {"Verdict", "Level change RR (95% CI)", "p (Holm)", "Check"} <= set(tab.columns)
+    assert not any("count" in c.lower() for c in tab.columns)
+
+
+def test_check_is_polarity_aware(fw):
+    raw = copy.deepcopy(fw.raw)
+    raw["outcomes"][3]["indicators"][0]["polarity"] = "higher is better"
+    hib = parse_framework(raw)
+    truth = [{"source": "police_street", "crime_type": "Violence and sexual offences",
+              "area_code": BLACKPOOL, "effect": "level", "start": "2019-10",
+              "rate_ratio": 0.85},
+             {"source": "police_street", "effect": "none"}]
+    base = {"indicator_id": VIOLENCE, "status": "evaluated", "rate_ratio": 0.85,
+            "ci_low": 0.8, "ci_high": 0.9}
+    res = pd.DataFrame([
+        {**base, "area_code": BLACKPOOL, "verdict": "worsened"},
+        {**base, "area_code": "E07000123", "verdict": "worsened"},
+        {**base, "area_code": "E07000117", "verdict": "no detectable change (MDE 9%)"},
+    ])
+    out = impact.attach_truth(res, truth, hib)
+    assert out["check"].tolist() == ["found", "false positive", "correctly not flagged"]
+    out_lib = impact.attach_truth(res, truth, fw)
+    assert out_lib["check"].iloc[0] == "wrong direction"
+
+
+def test_design_comparison_shows_level_only_bias(series, truth, fw):
+    designs = impact.compare_designs(series, truth, fw, designs={
+        k: v for k, v in impact.DESIGNS.items() if not v[1]})
+    tab = impact.design_table(designs)
+    assert len(tab) == 2
+    lvl, prim = (impact._flag_counts(d) for d in designs.values())
+    # the recording-trend plateau biases the level-only model downwards in untouched areas
+    assert lvl["mean_rr_untouched"] < prim["mean_rr_untouched"]
+    assert abs(prim["mean_rr_untouched"] - 1) < 0.03
+
+
+# ------------------------------------------------------------------ key series and averted
+def test_key_series_and_averted(series, truth, fw, area):
+    keys = impact.key_series(series, truth, fw, area)
+    assert [k.role for k in keys] == ["treated", "total", "untouched"]
+    assert keys[0].area_code == BLACKPOOL and keys[0].true_rate_ratio == 0.85
+    assert keys[1].area_code == impact.TOTAL_CODE and keys[1].name.startswith("Pan-Lancashire")
+    assert 0.95 < keys[1].true_rate_ratio < 1.0
+    s = series[(series["area_code"] != impact.TOTAL_CODE) & (series["area_code"] != BLACKPOOL)]
+    assert keys[2].area_code == s.groupby("area_code")["count"].sum().idxmax()
+    fits = {k: impact.fit_key(series, k) for k in (keys[0], keys[2])}
+    tab = impact.averted_table(fits)
+    assert len(tab) == 2 and tab["observed"].dtype.kind == "i"
+    bp = impact._averted_total(impact.step_only(fits[keys[0]]))
+    assert 0.08 < bp["share"] < 0.25 and bp["low"] > 0
+    un = impact._averted_total(impact.step_only(fits[keys[2]]))
+    assert abs(un["share"]) < 0.08
+
+
+def test_step_only_equals_engine_counterfactual_without_slope():
+    df = simulate_series(48, 24, baseline=300, effect=0.85, seed=5)
+    res = fit_its(df, date="month", interruptions=["2020-01-01"], slope_change=False,
+                  family="quasipoisson", ci_dist="t")
+    st = impact.step_only(res)
+    for col in ("counterfactual", "cf_low", "cf_high"):
+        assert np.allclose(st.predictions[col], res.predictions[col])
+    assert impact._averted_total(st)["averted"] == pytest.approx(
+        impact._averted_total(res)["averted"])
+
+
+def test_step_only_keeps_slope():
+    df = simulate_series(48, 24, baseline=300, effect=0.85, slope_effect=0.99, seed=6)
+    res = fit_its(df, date="month", interruptions=["2020-01-01"], slope_change=True)
+    st = impact.step_only(res)
+    rr = float(res.level_effect["rate_ratio"])
+    post = st.predictions["post"].to_numpy()
+    assert np.allclose(st.predictions["counterfactual"][post],
+                       res.predictions["fitted"][post] / rr)
+
+
+# ------------------------------------------------------------------ power
+def test_power_inputs_recover_simulation_settings():
+    df = simulate_series(60, 24, baseline=500, effect=1.0, dispersion=0.004,
+                         seasonal_amplitude=0.1, seed=7)
+    res = fit_its(df, date="month", interruptions=["2021-01-01"], harmonics=2)
+    p = impact.power_inputs(res)
+    assert 420 < p["baseline"] < 600
+    assert 0.06 < p["seasonal_amplitude"] < 0.14
+    assert 0.001 < p["dispersion"] < 0.01
+
+
+def test_power_study_table_and_answers():
+    inputs = {"Small": {"baseline": 100.0, "dispersion": 0.01, "seasonal_amplitude": 0.1},
+              "Large": {"baseline": 2000.0, "dispersion": 0.001, "seasonal_amplitude": 0.1}}
+    st = impact.power_study(inputs, pre_periods=(24,), months_after=(6, 12, 24), n_sims=60)
+    assert len(st) == 2 * 3
+    summ = st.attrs["summary"]
+    big, small = summ.set_index("series").loc["Large"], summ.set_index("series").loc["Small"]
+    assert big["mde"] < small["mde"]
+    tab = impact.power_table(st)
+    assert len(tab) == 2
+    assert "Large" in impact.power_sentence(st)
+    fig = impact.power_figure(st)
+    assert "Power to detect" in fig.lvrn_alt
