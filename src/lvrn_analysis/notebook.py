@@ -28,9 +28,18 @@ FIGURE_DIR = Path("figures")
 
 #: What each processed table's data are, for banners and source lines.
 SOURCE_NAMES: dict[str, str] = {
-    "police_street": "data.police.uk street-level crime, Lancashire Constabulary (OGL v3.0)",
+    "police_street": "data.police.uk street-level crime (OGL v3.0)",
     "police_street_synthetic": "synthetic data.police.uk-format street-level crime "
-                               "calibrated to the real Lancashire months",
+                               "calibrated to the real months",
+    "ed_attendances": "TIIG-style emergency-department assault attendances "
+                      "(person-level; published only as disclosure-controlled aggregates)",
+    "fingertips": "Fingertips (OHID) indicator export",
+    "csp_crime": "Home Office police recorded crime by Community Safety Partnership",
+    "imd2019": "English Indices of Deprivation 2019, local-authority summaries (MHCLG, "
+               "OGL v3.0)",
+    "ks4_by_la": "DfE key stage 4 school performance tables, aggregated to local authority",
+    "programme_monitoring": "LVRN programme monitoring figures as published in the LVRN "
+                            "evaluation report (2021)",
 }
 
 
