@@ -45,15 +45,17 @@ def crime_type_breakdown(result: LoadResult) -> pd.DataFrame:
     k_nol = result.kept[result.kept["geo_status"] == "no_lsoa"].groupby("crime_type")[
         WEIGHT].sum()
     rej = result.rejected
-    if rej.empty or "crime_type" not in rej:
+    if rej.empty:
         r = pd.Series(dtype="int64")
         r_nol = pd.Series(dtype="int64")
     else:
         w = rej[WEIGHT] if WEIGHT in rej else pd.Series(1, index=rej.index)
         # malformed rows could not be split into fields: they have no crime type
-        ct = rej["crime_type"].astype("string").fillna(UNPARSED)
+        ct = (rej["crime_type"] if "crime_type" in rej else pd.Series(pd.NA, index=rej.index))
+        ct = ct.astype("string").fillna(UNPARSED)
+        lsoa = rej["lsoa_code"] if "lsoa_code" in rej else pd.Series(pd.NA, index=rej.index)
         r = w.groupby(ct).sum()
-        nol = rej["lsoa_code"].isna() & (ct != UNPARSED)
+        nol = lsoa.isna() & (ct != UNPARSED)
         r_nol = w[nol].groupby(ct[nol]).sum()
     df = pd.DataFrame({"kept": k, "rejected": r, "no_lsoa_kept": k_nol,
                        "no_lsoa_rejected": r_nol}).fillna(0).astype("int64")
