@@ -147,3 +147,24 @@ def test_polarity_higher_is_better_and_bad_series():
 def test_evaluate_framework_needs_columns(fw):
     with pytest.raises(ValueError, match="lacks column"):
         evaluate_framework(fw, pd.DataFrame({"indicator_id": [], "date": []}))
+
+
+def test_holm_adjustment_controls_the_verdict(fw):
+    # 14 authorities, no change anywhere except a weak 6 % fall in one: the unadjusted
+    # verdicts may flag it (or a chance authority); the adjusted verdict needs p_holm < 0.05
+    codes = [a for a in fw.indicators[0].areas][:14]
+    parts = [_series("violence_sexual_offences", c, 1.0, 100 + i) for i, c in enumerate(codes)]
+    series = pd.concat(parts, ignore_index=True)
+    adj = evaluate_framework(fw, series)
+    raw = evaluate_framework(fw, series, adjust=None)
+    ev = adj["status"] == "evaluated"
+    assert ev.sum() == len(codes)
+    assert (adj.loc[ev, "p_adjusted"] >= adj.loc[ev, "p_value"] - 1e-12).all()
+    assert (raw.loc[ev, "p_adjusted"] == raw.loc[ev, "p_value"]).all()
+    assert (raw["verdict"] == raw["verdict_unadjusted"]).all()
+    called = adj["verdict"].isin(["improved", "worsened"])
+    assert (adj.loc[called, "p_adjusted"] < 0.05).all()
+    lost = adj["verdict_unadjusted"].isin(["improved", "worsened"]) & ~called
+    assert adj.loc[lost, "verdict"].str.contains("after holm").all()
+    # the adjusted verdict never calls more changes than the unadjusted one
+    assert called.sum() <= raw["verdict"].isin(["improved", "worsened"]).sum()

@@ -8,6 +8,8 @@ Commands
     Check files without building: rows read / kept / rejected by reason per file;
     exit 0 when every file is usable (even with quarantined rows), 1 with a
     one-line reason per unusable file.
+``lvrn its``
+    Fit interrupted time series over the outcomes framework and print verdicts.
 ``lvrn site``
     Execute the notebooks (stored outputs refreshed), then render the website
     with Quarto if found, else with the offline renderer.
@@ -30,6 +32,7 @@ Quick start (from the project folder):
   lvrn build            # data/raw (or embedded real police data + synthetic twins)
                         #   -> data/processed
   lvrn site             # execute notebooks/ and render the website into _site/
+  lvrn its              # interrupted time series over the outcomes framework
   lvrn validate data/raw/police/2020-02-lancashire-street.csv.gz
 
 Real extracts go in data/raw/<source>/ (police/, fingertips/, ed/, ...); they are never
@@ -141,6 +144,47 @@ def cmd_site(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_its(args: argparse.Namespace) -> int:
+    """Evaluate the outcomes framework with interrupted time series."""
+    import pandas as pd
+
+    from lvrn_analysis import impact
+    from lvrn_analysis.outcomes import load_framework
+    from lvrn_analysis.processed import read_table
+
+    area = _area(args.area)
+    framework = load_framework(args.framework) if args.framework else load_framework()
+    table = "police_street" if args.real else "police_street_synthetic"
+    counts = read_table(table, args.processed)
+    months = read_table(f"{table}_months", args.processed)
+    series = impact.build_framework_series(counts, months, area, framework)
+    model = impact.PRIMARY_MODEL if args.model == "primary" else impact.FRAMEWORK_DEFAULT_MODEL
+    res = impact.evaluate(series, framework, model=model, alpha=args.alpha)
+    cols = [c for c in ("indicator_id", "area_name", "area_code", "rate_ratio", "ci_low",
+                        "ci_high", "p_value", "p_holm", "verdict", "flags") if c in res.columns]
+    out = res[cols].copy()
+    for c in ("rate_ratio", "ci_low", "ci_high"):
+        if c in out:
+            out[c] = out[c].round(3)
+    for c in ("p_value", "p_holm"):
+        if c in out:
+            out[c] = out[c].map(lambda v: "" if pd.isna(v) else f"{v:.3g}")
+    origin = "synthetic" if table.endswith("synthetic") else "real"
+    print(f"lvrn its: {framework.title} on {table} ({origin} data), model '{args.model}'")
+    no_data = out["verdict"].astype(str).str.startswith("not evaluated")
+    print(out[~no_data].to_string(index=False))
+    if no_data.any():
+        skipped = out.loc[no_data].groupby("indicator_id").size()
+        print("not evaluated (" + ", ".join(sorted({str(v) for v in out.loc[no_data, 'verdict']}))
+              + "): " + ", ".join(f"{k} ({v} areas)" for k, v in skipped.items()))
+    if args.out:
+        out_path = Path(args.out)
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        res.to_csv(out_path, index=False)
+        print(f"full results: {out_path}")
+    return 0
+
+
 def cmd_embed(args: argparse.Namespace) -> int:
     """Write the embedded aggregate of real police files."""
     from lvrn_analysis.sources import police
@@ -212,6 +256,28 @@ def parser() -> argparse.ArgumentParser:
                    help="force a renderer (default: %(default)s)")
     s.add_argument("--quarto", default=None, help="path to the quarto executable")
     s.set_defaults(func=cmd_site)
+
+    i = sub.add_parser("its", help="interrupted time series over the outcomes framework",
+                       description="Fit every indicator x area of the outcomes framework at "
+                                   "its go-live date (segmented regression, see the Impact "
+                                   "page) and print rate ratios, intervals and verdicts. "
+                                   "Runs on the synthetic police series by default: the real "
+                                   "extract has gaps, which the ITS engine refuses.")
+    i.add_argument("--area", default="lancashire", help="area configuration "
+                   "(default: %(default)s)")
+    i.add_argument("--framework", default=None,
+                   help="outcomes framework YAML (default: the shipped Lancashire proposal)")
+    i.add_argument("--processed", default=None, help="processed folder (default: found "
+                   "from the current folder)")
+    i.add_argument("--real", action="store_true",
+                   help="use the real police table instead of the synthetic series")
+    i.add_argument("--model", choices=["primary", "level-only"], default="primary",
+                   help="primary: level and slope change with lockdown covariates; "
+                        "level-only: the framework default (default: %(default)s)")
+    i.add_argument("--alpha", type=float, default=0.05, help="test level "
+                   "(default: %(default)s)")
+    i.add_argument("--out", default=None, help="write the full results table as CSV")
+    i.set_defaults(func=cmd_its)
 
     e = sub.add_parser("embed-police", help="(maintainers) aggregate real police files for "
                        "embedding in the package")

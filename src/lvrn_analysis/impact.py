@@ -695,12 +695,14 @@ def _flag_counts(res: pd.DataFrame) -> dict[str, Any]:
     ev = res[res["status"] == "evaluated"]
     un = ev[ev["true_rate_ratio"] == 1.0]
     tr = ev[(ev["true_rate_ratio"] != 1.0) & ev["true_rate_ratio"].notna()]
-    flagged = un["verdict"].isin(["improved", "worsened"])
+    # flags at the nominal level: the verdict before multiplicity adjustment
+    verdict = un["verdict_unadjusted"] if "verdict_unadjusted" in un else un["verdict"]
+    flagged = verdict.isin(["improved", "worsened"])
     return {
         "n_untouched": len(un),
         "false_pos": int(flagged.sum()),
-        "false_improved": int((un["verdict"] == "improved").sum()),
-        "false_worsened": int((un["verdict"] == "worsened").sum()),
+        "false_improved": int((verdict == "improved").sum()),
+        "false_worsened": int((verdict == "worsened").sum()),
         "false_pos_names": un.loc[flagged, "area_name"].tolist(),
         "false_pos_holm": int((flagged & (un["p_holm"] < 0.05)).sum()),
         "mean_rr_untouched": float(np.exp(np.log(un["rate_ratio"]).mean())) if len(un)
