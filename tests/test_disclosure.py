@@ -266,8 +266,9 @@ def test_html_has_marker_footnote_and_flags():
     html = _published()._repr_html_()
     assert 'data-lvrn-disclosure="controlled"' in html
     assert 'data-lvrn-source="ed_attendances"' in html
-    assert "[c]" in html and 'data-lvrn-suppressed="primary"' in html
-    assert 'data-lvrn-suppressed="secondary"' in html
+    assert "[c]" in html and html.count('data-lvrn-suppressed="true"') >= 2
+    # published HTML must not say which suppressed cell is the small (primary) one
+    assert "primary" not in html and "secondary" not in html
     assert 'data-lvrn-rounded="5"' in html and "<sup" in html
     assert "counts of 1 to 7 are suppressed" in html
     assert "rounded to the nearest 5" in html
@@ -280,8 +281,12 @@ def test_attrs_record_policy():
     info = _published().frame.attrs["disclosure"]
     assert info["policy"] == "controlled" and info["source"] == ED
     assert info["threshold"] == 7 and info["rounding"] == 5
-    assert ["0", "n"] in info["primary_suppressed"]
-    assert info["secondary_suppressed"]
+    pub = _published()
+    assert ["0", "n"] in info["suppressed_cells"]
+    assert len(info["suppressed_cells"]) == int(pub.primary.to_numpy().sum()
+                                                + pub.secondary.to_numpy().sum())
+    # the published record must not tell primary from secondary suppression
+    assert not any("primary" in k or "secondary" in k for k in info)
 
 
 def test_to_csv_and_sidecar(tmp_path):

@@ -579,10 +579,10 @@ class PublishedTable:
                 role = self._role(col)
                 attrs = f' {ROLE_ATTR}="{role}"' if role else ""
                 if role:
-                    if bool(self.primary[col].iloc[i]):
-                        attrs += ' data-lvrn-suppressed="primary"'
-                    elif bool(self.secondary[col].iloc[i]):
-                        attrs += ' data-lvrn-suppressed="secondary"'
+                    # one marker for every suppressed cell: saying which is primary
+                    # would tell a reader which [c] hides the small count
+                    if bool(self.primary[col].iloc[i]) or bool(self.secondary[col].iloc[i]):
+                        attrs += ' data-lvrn-suppressed="true"'
                     elif role == "count" and rounded and not pd.isna(self.frame[col].iloc[i]):
                         attrs += f' data-lvrn-rounded="{self.rule.rounding}"'
                 cells.append(f"<td{attrs}>{esc(shown[col].iloc[i])}</td>")
@@ -836,8 +836,9 @@ def publish(
         "derived_rescaled_to_rounded_counts": bool(rescale_derived and rule.rounding > 1),
         "count_cols": counts,
         "derived_cols": derived,
-        "primary_suppressed": _labels(primary),
-        "secondary_suppressed": _labels(secondary),
+        # published with the table: one list, so that it does not say which
+        # suppressed cell holds the small count (PublishedTable.primary keeps that)
+        "suppressed_cells": sorted(_labels(primary | secondary)),
         "symbols": {CONFIDENTIAL: "confidential", NOT_AVAILABLE: "not available"},
     }
     return PublishedTable(frame, policy, rule, counts, derived, primary, secondary, decimals,
