@@ -1,24 +1,12 @@
 """Write notebooks/01-problem-profile.ipynb (cells only; `lvrn site` executes it)."""
 
-import nbformat as nbf
+from nbgen import NotebookWriter
 
-cells = []
-
-
-def md(s):
-    """Add a Markdown cell."""
-    cells.append(nbf.v4.new_markdown_cell(s.strip()))
-
-
-def code(s):
-    """Add a code cell."""
-    cells.append(nbf.v4.new_code_cell(s.strip()))
-
-
-cells.append(nbf.v4.new_raw_cell("""---
-title: "Problem profile: violence in pan-Lancashire"
-subtitle: "WHO public-health approach, step 1: define the problem with data"
----"""))
+nbw = NotebookWriter(
+    title="Problem profile: violence in pan-Lancashire",
+    subtitle="WHO public-health approach, step 1: define the problem with data",
+)
+md, code = nbw.md, nbw.code
 md("""
 This page answers: **how much recorded violence is there, where is it highest relative to
 population, and how has it moved month by month?** It uses the real street-level crime that
@@ -389,10 +377,4 @@ md("""
   Briefing 3 (2008).
 """)
 
-nb = nbf.v4.new_notebook()
-nb.cells = cells
-nb.metadata = {
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-}
-nbf.write(nb, "notebooks/01-problem-profile.ipynb")
+nbw.write("notebooks/01-problem-profile.ipynb")

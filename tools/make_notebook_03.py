@@ -1,24 +1,12 @@
 """Write notebooks/03-causes.ipynb (cells only; `lvrn site` or site.execute_notebook runs it)."""
 
-import nbformat as nbf
+from nbgen import NotebookWriter
 
-cells = []
-
-
-def md(s):
-    """Add a Markdown cell."""
-    cells.append(nbf.v4.new_markdown_cell(s.strip()))
-
-
-def code(s):
-    """Add a code cell."""
-    cells.append(nbf.v4.new_code_cell(s.strip()))
-
-
-cells.append(nbf.v4.new_raw_cell("""---
-title: "Causes of the causes: risk and protective factors"
-subtitle: "WHO public-health approach, step 2: identify risk and protective factors"
----"""))
+nbw = NotebookWriter(
+    title="Causes of the causes: risk and protective factors",
+    subtitle="WHO public-health approach, step 2: identify risk and protective factors",
+)
+md, code = nbw.md, nbw.code
 md("""
 This page asks: **which risk and protective factors go with violence in pan-Lancashire, and how
 strongly?** The LVRN's needs assessment answered the first half with a profile of Fingertips
@@ -307,10 +295,4 @@ md("""
   (recommendation to identify the underlying factors).
 """)
 
-nb = nbf.v4.new_notebook()
-nb.cells = cells
-nb.metadata = {
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-}
-nbf.write(nb, "notebooks/03-causes.ipynb")
+nbw.write("notebooks/03-causes.ipynb")

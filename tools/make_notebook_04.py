@@ -1,26 +1,14 @@
 """Write notebooks/04-interventions.ipynb (cells only; `lvrn site` or site.execute_notebook runs it)."""
 
-import nbformat as nbf
+from nbgen import NotebookWriter
 
 from lvrn_analysis.interventions import PROGRAMMES
 
-cells = []
-
-
-def md(s):
-    """Add a Markdown cell."""
-    cells.append(nbf.v4.new_markdown_cell(s.strip()))
-
-
-def code(s):
-    """Add a code cell."""
-    cells.append(nbf.v4.new_code_cell(s.strip()))
-
-
-cells.append(nbf.v4.new_raw_cell("""---
-title: "Interventions: what the LVRN funded and what its monitoring shows"
-subtitle: "WHO public-health approach, step 3: develop and evaluate interventions"
----"""))
+nbw = NotebookWriter(
+    title="Interventions: what the LVRN funded and what its monitoring shows",
+    subtitle="WHO public-health approach, step 3: develop and evaluate interventions",
+)
+md, code = nbw.md, nbw.code
 md("""
 The WHO public-health approach to violence moves from defining the problem (step 1) and its
 risk and protective factors (step 2) to **developing and evaluating interventions** (step 3)
@@ -264,10 +252,4 @@ What would move these programmes from monitoring to evaluation, in order of effo
   Organization (the public-health approach).
 """)
 
-nb = nbf.v4.new_notebook()
-nb.cells = cells
-nb.metadata = {
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-}
-nbf.write(nb, "notebooks/04-interventions.ipynb")
+nbw.write("notebooks/04-interventions.ipynb")

@@ -1,24 +1,12 @@
 """Write notebooks/05-impact.ipynb (cells only; `lvrn site` or site.execute_notebook runs it)."""
 
-import nbformat as nbf
+from nbgen import NotebookWriter
 
-cells = []
-
-
-def md(s):
-    """Add a Markdown cell."""
-    cells.append(nbf.v4.new_markdown_cell(s.strip()))
-
-
-def code(s):
-    """Add a code cell."""
-    cells.append(nbf.v4.new_code_cell(s.strip()))
-
-
-cells.append(nbf.v4.new_raw_cell("""---
-title: "Impact: interrupted time series against the outcomes framework"
-subtitle: "WHO public-health approach, step 3: evaluate what was done"
----"""))
+nbw = NotebookWriter(
+    title="Impact: interrupted time series against the outcomes framework",
+    subtitle="WHO public-health approach, step 3: evaluate what was done",
+)
+md, code = nbw.md, nbw.code
 md("""
 This page asks: **after the LVRN went live, did recorded violence fall by more than it would
 have done anyway?** It uses *interrupted time-series* (ITS) regression: a model learns each
@@ -289,10 +277,4 @@ confirmed before any real evaluation.
   and measures* (2022).
 """)
 
-nb = nbf.v4.new_notebook()
-nb.cells = cells
-nb.metadata = {
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-}
-nbf.write(nb, "notebooks/05-impact.ipynb")
+nbw.write("notebooks/05-impact.ipynb")

@@ -1,24 +1,12 @@
 """Write notebooks/06-data-and-methods.ipynb (cells only; `lvrn site` or site.execute_notebook runs it)."""
 
-import nbformat as nbf
+from nbgen import NotebookWriter
 
-cells = []
-
-
-def md(s):
-    """Add a Markdown cell."""
-    cells.append(nbf.v4.new_markdown_cell(s.strip()))
-
-
-def code(s):
-    """Add a code cell."""
-    cells.append(nbf.v4.new_code_cell(s.strip()))
-
-
-cells.append(nbf.v4.new_raw_cell("""---
-title: "Data and methods"
-subtitle: "Data dictionary, build manifest, data quality, disclosure control and statistical methods"
----"""))
+nbw = NotebookWriter(
+    title="Data and methods",
+    subtitle="Data dictionary, build manifest, data quality, disclosure control and statistical methods",
+)
+md, code = nbw.md, nbw.code
 md("""
 This page documents **what data the project uses, what happened to every row, what is published
 and how, and which statistical methods the numbers on the other pages come from**. Nothing on it
@@ -301,10 +289,4 @@ md("""
 * Method references are given with each method in section 5.
 """)
 
-nb = nbf.v4.new_notebook()
-nb.cells = cells
-nb.metadata = {
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-}
-nbf.write(nb, "notebooks/06-data-and-methods.ipynb")
+nbw.write("notebooks/06-data-and-methods.ipynb")

@@ -1,28 +1,12 @@
 """Write notebooks/07-quickstart.ipynb (cells only; `lvrn site` executes it)."""
 
-import nbformat as nbf
+from nbgen import NotebookWriter
 
-cells = []
-
-
-def md(s):
-    """Add a Markdown cell."""
-    cells.append(nbf.v4.new_markdown_cell(s.strip()))
-
-
-def code(s, before=False):
-    """Add a code cell (``before``: insert it right after the front matter)."""
-    cell = nbf.v4.new_code_cell(s.strip())
-    if before:
-        cells.insert(1, cell)
-    else:
-        cells.append(cell)
-
-
-cells.append(nbf.v4.new_raw_cell("""---
-title: "Quickstart for analysts"
-subtitle: "Your own extracts, the build, and an interrupted time series in a few lines"
----"""))
+nbw = NotebookWriter(
+    title="Quickstart for analysts",
+    subtitle="Your own extracts, the build, and an interrupted time series in a few lines",
+)
+md, code = nbw.md, nbw.code
 md("""
 This page is for analysts at a VRU, a public-health team or a university who want to run the
 package on their own data. Everything below runs in Jupyter as it does here.
@@ -145,10 +129,4 @@ power live in `lvrn_analysis.its`: `placebo_test`, `sensitivity`, `power_analysi
   of public health interventions: a tutorial. *Int J Epidemiol* 2017;46(1):348–355.
 """)
 
-nb = nbf.v4.new_notebook()
-nb.cells = cells
-nb.metadata = {
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-}
-nbf.write(nb, "notebooks/07-quickstart.ipynb")
+nbw.write("notebooks/07-quickstart.ipynb")
