@@ -20,27 +20,6 @@ TABLES = ("fingertips", "imd2019", "ks4_by_la", "police_street", "police_street_
 
 
 @pytest.fixture(scope="module")
-def processed(tmp_path_factory) -> Path:
-    """The processed folder: data/processed if built, else a fresh build in a tmp folder."""
-    from lvrn_analysis.processed import processed_dir
-
-    try:
-        d = processed_dir(ROOT)
-        if all((d / f"{t}.parquet").is_file() for t in TABLES) and \
-                (d / "ground_truth.json").is_file():
-            return d
-    except FileNotFoundError:
-        pass
-    from lvrn_analysis.build import build
-
-    tmp = tmp_path_factory.mktemp("causes_build")
-    out = tmp / "processed"
-    build(load_area(), raw_dir=tmp / "raw", out_dir=out, synthetic_dir=tmp / "synthetic",
-          progress=False)
-    return out
-
-
-@pytest.fixture(scope="module")
 def area():
     return load_area("lancashire")
 

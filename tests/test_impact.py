@@ -22,27 +22,6 @@ BLACKPOOL = "E06000009"
 
 
 @pytest.fixture(scope="session")
-def processed(tmp_path_factory) -> Path:
-    """The processed folder: data/processed if built, else a fresh build in a tmp folder."""
-    from lvrn_analysis.processed import processed_dir
-
-    try:
-        d = processed_dir(ROOT)
-        if all((d / f"{t}.parquet").is_file() for t in TABLES) and \
-                (d / "ground_truth.json").is_file():
-            return d
-    except FileNotFoundError:
-        pass
-    from lvrn_analysis.build import build
-
-    tmp = tmp_path_factory.mktemp("impact_build")
-    out = tmp / "processed"
-    build(load_area(), raw_dir=tmp / "raw", out_dir=out, synthetic_dir=tmp / "synthetic",
-          progress=False)
-    return out
-
-
-@pytest.fixture(scope="session")
 def area():
     return load_area("lancashire")
 
