@@ -43,7 +43,7 @@ burglary, domestic abuse and violence, child exploitation) does not map onto the
   **Possession of weapons** counts possession, not use.
 * Knife crime, gun crime, domestic abuse and child exploitation carry **no flag** in these
   files and cannot be counted from them; they need police recorded-crime tables, ED data or
-  programme records (see the data-layer pages).
+  programme records (see "What each source can and cannot measure" below).
 * Each crime is placed at a snapped location in an LSOA; some have no location at all and
   can be counted for the force but not placed in an authority.
 """)
