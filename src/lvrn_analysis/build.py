@@ -20,11 +20,13 @@ timestamps, and the manifest holds no dates or absolute paths.
 
 from __future__ import annotations
 
+import functools
 import json
+import multiprocessing as mp
 import os
-from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+import sys
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,63 +136,113 @@ def _load_all(paths: list[Path], spec: SourceSpec, area: AreaConfig, desc: str,
     return results
 
 
-def _load_police(paths: list[Path], area: AreaConfig, desc: str,
-                 progress: bool) -> list[police.PoliceFileResult]:
-    """Load police files on the fast path, two files at a time (threads).
+def _relabel_police(r: police.PoliceFileResult) -> None:
+    """:func:`_relabel_result` for a fast-path police result (it has no kept frame).
 
-    Parsing, hashing and the Arrow kernels release the GIL, so two threads use both
-    cores; results come back in input order, as :func:`_load_all` returns them.
+    Every ``file`` value of a police quarantine is the file's label, so the
+    replacement gives the new label throughout, as a ``string`` column; a quarantine
+    not yet built as a frame records that instead.
+    """
+    old = r.path
+    r.path = _relabel_file(r.path)
+    if r.quarantined is not None:
+        r.quarantined.label = r.path
+        r.quarantined.relabeled = True
+        return
+    frame = r.rejected
+    if not frame.empty and "file" in frame.columns:
+        frame["file"] = frame["file"].astype("string").str.replace(old, r.path, regex=False)
+
+
+def _relabel_file(label: str) -> str:
+    """:func:`_relabel` for a plain file label, resolving its folder once per folder."""
+    if "!" in label or os.path.islink(label):
+        return _relabel(label)
+    head, name = os.path.split(label)
+    return _rel_dir(head, os.getcwd()) + name
+
+
+@functools.lru_cache(maxsize=64)
+def _rel_dir(head: str, cwd: str) -> str:
+    rel = _rel(Path(head or "."))
+    return "" if rel == "." else rel.rstrip("/") + "/"
+
+
+def _iter_police(paths: list[Path], area: AreaConfig, desc: str,
+                 progress: bool) -> Iterator[police.PoliceFileResult]:
+    """Load police files on the fast path, in worker processes when there is a lot to read.
+
+    Results come in input order, as :func:`_load_all` returns them, as soon as they
+    are ready. Below :data:`POLICE_PARALLEL_BYTES` of input and
+    :data:`POLICE_PARALLEL_FILES` files, or with one worker, everything runs in this
+    process (starting workers costs a fraction of a second with fork, a few seconds
+    with spawn).
     """
     index = police.area_index(area)
-
-    def one(p: Path) -> list[police.PoliceFileResult]:
-        out = []
-        for r in police.iter_fast(p, area, index):
-            r.path = _relabel(r.path)
-            if not r.rejected.empty and "file" in r.rejected:
-                r.rejected["file"] = r.path
-            out.append(r)
-        return out
-
-    results: list[police.PoliceFileResult] = []
-    workers = max(1, min(POLICE_THREADS, len(paths)))
-    with ThreadPoolExecutor(max_workers=workers) as pool, \
-            tqdm(total=len(paths), desc=desc, unit="file", disable=not progress or None,
-                 leave=False) as bar:
-        # a bounded window of files in flight keeps memory flat
-        pending: deque = deque()
-        it = iter(paths)
-        try:
-            for p in it:
-                pending.append(pool.submit(one, p))
-                if len(pending) >= 2 * workers:
-                    results += pending.popleft().result()
-                    bar.update()
-            while pending:
-                results += pending.popleft().result()
+    workers = police_workers()
+    size = sum(p.stat().st_size for p in paths)
+    with tqdm(total=len(paths), desc=desc, unit="file", disable=not progress or None,
+              leave=False) as bar:
+        if workers < 2 or len(paths) < 2 * workers or (
+                size < POLICE_PARALLEL_BYTES and len(paths) < POLICE_PARALLEL_FILES):
+            for p in paths:
+                for r in police.iter_fast(p, area, index):
+                    _relabel_police(r)
+                    yield r
                 bar.update()
-        except BaseException:
-            for f in pending:
-                f.cancel()
-            raise
-    return results
+            return
+        # fork where the platform has it (Linux): workers start at once and need no
+        # `if __name__ == "__main__":` guard in the calling script; spawn elsewhere
+        ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                 initializer=police.worker_init,
+                                 initargs=(area, _relabel_police)) as pool:
+            maps: dict[int, np.ndarray] = {}
+            for out in pool.map(police.worker_load, paths, chunksize=2):
+                if isinstance(out, police.WorkerFailure):
+                    raise out.error()
+                for r in out:
+                    yield r.attach(index, maps)
+                bar.update()
 
 
-#: Threads that load police files in parallel (the machine this was tuned on has 2 cores).
-POLICE_THREADS = min(2, os.cpu_count() or 1)
+#: Input size, or number of files, from which police files are read by worker processes.
+POLICE_PARALLEL_BYTES = 256 * 2**20
+POLICE_PARALLEL_FILES = 64
+
+
+def police_workers() -> int:
+    """Return the number of worker processes for police files.
+
+    ``LVRN_WORKERS`` in the environment overrides the default: the number of cores,
+    at most 4 (each worker holds one file at a time, about 200 MB with its imports).
+    """
+    env = os.environ.get("LVRN_WORKERS", "").strip()
+    if env:
+        return max(1, int(env))
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _streamable(paths: list[Path]) -> bool:
+    """Whether police files can be finished month by month, in input order.
+
+    True when every input is a monthly CSV named ``YYYY-MM-<force>-street.csv[.gz]``
+    and the months never go back: kept rows must then have the month of their
+    file's name, so a month is complete once a later month starts, and only files
+    of one month can supply the same force-month.
+    """
+    months = [police.month_from_name(p.name) for p in paths]
+    return (all(m is not None for m in months) and not any(p.suffix == ".zip" for p in paths)
+            and all(a <= b for a, b in zip(months, months[1:], strict=False)))  # type: ignore[operator]
+
 
 #: Rows per parquet row group when the kept police table is streamed to disk; pyarrow's
 #: default for ``write_table``, so that the file is byte-identical to writing one frame.
 KEPT_CHUNK_ROWS = 1 << 20
 
 
-def _police_tables(results: list[LoadResult] | list[police.PoliceFileResult], out: Path,
-                   stem: str, report: BuildReport, origin: str) -> None:
-    if results and all(isinstance(r, police.PoliceFileResult) for r in results):
-        _police_tables_fast(results, out, stem, report, origin)  # type: ignore[arg-type]
-        return
-    results = [r.to_load_result() if isinstance(r, police.PoliceFileResult) else r
-               for r in results]
+def _police_tables(results: list[LoadResult], out: Path, stem: str, report: BuildReport,
+                   origin: str) -> None:
     results = police.resolve_overlaps(results)
     for r in results:
         r.check_accounting()
@@ -215,27 +267,60 @@ def _police_tables(results: list[LoadResult] | list[police.PoliceFileResult], ou
                 m.strftime("%Y-%m") for m in g.loc[g["status"] == "missing", "month"]]
 
 
-def _police_tables_fast(results: list[police.PoliceFileResult], out: Path, stem: str,
-                        report: BuildReport, origin: str) -> None:
-    """:func:`_police_tables` for fast-path results: same outputs, bounded memory.
+def _police_tables_fast(results: Iterable[police.PoliceFileResult], out: Path, stem: str,
+                        report: BuildReport, origin: str, *, stream: bool = False,
+                        chunk_rows: int = KEPT_CHUNK_ROWS) -> None:
+    """:func:`_police_tables` for fast-path results: the same outputs, bounded memory.
 
-    The kept table is never built as one frame: every (month, force) block comes
-    from one file already aggregated and sorted, so the blocks are written to
-    parquet in order, :data:`KEPT_CHUNK_ROWS` rows at a time.
+    The kept table is never built as one frame. After overlaps are resolved, every
+    (month, force) block comes from one file, already aggregated and sorted, so the
+    blocks are written to parquet in (month, force) order, ``chunk_rows`` rows per
+    row group. With ``stream`` (see :func:`_streamable`) each month is resolved and
+    written as soon as the next month starts, while later files are still being
+    read, and its kept groups are then released.
     """
-    if not any(len(r.n) for r in results):  # nothing kept: the frame path is exact and cheap
-        _police_tables([r.to_load_result() for r in results], out, stem, report, origin)
-        return
-    results = police.resolve_overlaps_fast(results)
-    for r in results:
-        r.check_accounting()
-        report.inputs.append(r.as_record() | {"table": stem, "origin": origin})
     kpath = out / f"{stem}.parquet"
-    report.outputs[_rel(kpath)] = _write_parquet_chunks(
-        _kept_chunks(results, origin, KEPT_CHUNK_ROWS), kpath)
-    cov = police.month_coverage(police.kept_pairs(results))
+    writer = _KeptWriter(kpath, origin, chunk_rows)
+    done: list[police.PoliceFileResult] = []
+    records: dict[int, dict] = {}
+    pairs: list[pd.DataFrame] = []
+    pending: list[police.PoliceFileResult] = []
+
+    def finish(group: list[police.PoliceFileResult]) -> None:
+        police.resolve_overlaps_fast(group)
+        for r in group:
+            r.check_accounting()
+            records[id(r)] = r.as_record()
+        pairs.append(police.kept_pairs(group))
+        writer.add(police.kept_blocks(group))
+        for r in group:
+            r.release_kept()
+
+    month = None
+    for r in results:
+        m = police.month_from_name(r.path) if stream else None
+        if stream and pending and m != month:
+            finish(pending)
+            pending = []
+        month = m
+        pending.append(r)
+        done.append(r)
+    if pending:
+        finish(pending)
+    for r in done:
+        report.inputs.append(records[id(r)] | {"table": stem, "origin": origin})
+    if writer.rows or writer.pending:
+        report.outputs[_rel(kpath)] = writer.close()
+        cov = police.month_coverage(pd.concat(pairs, ignore_index=True))
+    else:  # nothing kept at all: the frame path gives the empty table's dtypes
+        writer.close()
+        kept = pd.concat([police.empty_kept() for _ in done], ignore_index=True)
+        kept = police.aggregate(kept).rename(columns={WEIGHT: "count"})
+        kept.insert(0, "origin", origin)
+        report.outputs[_rel(kpath)] = write_parquet(kept, kpath)
+        cov = police.month_coverage(kept)
     cov.insert(0, "origin", origin)
-    rej = pd.concat(_distinct_empty([r.rejected for r in results]), ignore_index=True)
+    rej = _quarantine_table(done)
     sort_cols = [c for c in ("file", "row", "reason") if c in rej.columns]
     rej = rej.sort_values(sort_cols, na_position="first", kind="mergesort")
     report.outputs[_rel(out / f"{stem}_months.parquet")] = write_parquet(
@@ -249,102 +334,131 @@ def _police_tables_fast(results: list[police.PoliceFileResult], out: Path, stem:
                 m.strftime("%Y-%m") for m in g.loc[g["status"] == "missing", "month"]]
 
 
-def _distinct_empty(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
-    """Drop repeated empty frames of identical columns and dtypes before a concat.
+def _quarantine_table(results: list[police.PoliceFileResult]) -> pd.DataFrame:
+    """``pd.concat([r.rejected for r in results], ignore_index=True)``, built faster.
 
-    They add no rows, and the first one still takes part in the column order and
-    the dtype resolution, so the concatenation is unchanged - and much faster when
-    most files have nothing quarantined.
+    Files whose quarantine is not yet a frame are grouped by kind and each group is
+    built as one frame (:func:`~lvrn_analysis.sources.police.quarantine_frame`), placed
+    where its first file was. Concatenation is associative, the groups have the
+    columns and dtypes of their files' frames, and each file keeps its rows in order,
+    so after the (stable) sort by file, row and reason the table is the same.
     """
-    seen: set = set()
-    out = []
-    for f in frames:
-        if f.empty:
-            sig = tuple((c, str(t)) for c, t in f.dtypes.items())
-            if sig in seen:
-                continue
-            seen.add(sig)
-        out.append(f)
-    return out
+    pieces: list[object] = []
+    groups: dict[tuple, list] = {}
+    for r in results:
+        q = r.quarantined
+        if q is None:
+            pieces.append(r.rejected)
+            continue
+        kind = q.kind
+        if kind not in groups:
+            groups[kind] = []
+            pieces.append(kind)
+        groups[kind].append(q)
+    frames = [police.quarantine_frame(groups[p]) if isinstance(p, tuple) else p
+              for p in pieces]
+    return pd.concat(frames, ignore_index=True)  # type: ignore[arg-type]
 
 
-def _kept_chunks(results: list[police.PoliceFileResult], origin: str,
-                 chunk_rows: int) -> Iterator[pd.DataFrame]:
-    """Yield the kept police table in order, as frames of at most ``chunk_rows`` rows.
+class _KeptWriter:
+    """Writes the kept police table block by block, as :func:`write_parquet` would."""
 
-    Each frame has the columns and dtypes of ``police.aggregate(...)`` renamed and
-    with ``origin`` inserted, as :func:`_police_tables` writes it.
-    """
-    index = results[0].index
-    recs = index.geo_records
-    la_code = pa.array([g[0] for g in recs], pa.large_string())
-    la_name = pa.array([g[1] for g in recs], pa.large_string())
-    lsoa = pa.array([g[2] for g in recs], pa.large_string())
-    status = pa.array([g[3] for g in recs], pa.large_string())
-    ctypes = pa.array(police.CRIME_TYPES, pa.large_string())
-    parts: list[tuple[police.PoliceFileResult, int, int]] = []
-    size = 0
-    blocks = police.kept_blocks(results)
-    for i, (res, a, b) in enumerate(blocks):
-        if res.index is not index:
-            raise ValueError("police results from different area indexes")
-        while a < b:
-            take = min(b - a, chunk_rows - size)
-            parts.append((res, a, a + take))
-            size += take
-            a += take
-            if size == chunk_rows or (a == b and i == len(blocks) - 1):
-                yield _kept_frame(parts, origin, la_code, la_name, lsoa, status, ctypes)
-                parts, size = [], 0
+    def __init__(self, path: Path, origin: str, chunk_rows: int) -> None:
+        self.path = path
+        self.origin = origin
+        self.chunk_rows = chunk_rows
+        self.rows = 0
+        self._parts: list[tuple] = []
+        self._size = 0
+        self._fh = None
+        self._writer: pq.ParquetWriter | None = None
+        self._index: police.AreaIndex | None = None
+        self._strings: dict[str, pa.Array] = {}
+
+    @property
+    def pending(self) -> int:
+        """Rows queued but not yet written."""
+        return self._size
+
+    def add(self, blocks: list[tuple[police.PoliceFileResult, int, int]]) -> None:
+        """Queue blocks (in output order); full row groups are written at once."""
+        for res, a, b in blocks:
+            if self._index is None:
+                self._index = res.index
+            elif res.index is not self._index:
+                raise ValueError("police results from different area indexes")
+            self._parts.append((res.months[res.month[a]], res.forces[res.force[a]],
+                                res.geo[a:b], res.ctype[a:b], res.n[a:b]))
+            self._size += b - a
+        while self._size >= self.chunk_rows:
+            self._flush(self.chunk_rows)
+
+    def close(self) -> dict:
+        """Write what is left and return the manifest entry (or ``{}`` if nothing)."""
+        if self._size:
+            self._flush(self._size)
+        if self._writer is not None:
+            self._writer.close()
+            self._fh.close()  # type: ignore[union-attr]
+            return {"sha256": sha256_file(self.path), "rows": self.rows}
+        return {}
+
+    def _flush(self, rows: int) -> None:
+        take, rest, left = [], [], rows
+        for part in self._parts:
+            k = len(part[2])
+            if left >= k:
+                take.append(part)
+                left -= k
+            elif left > 0:
+                take.append(part[:2] + tuple(x[:left] for x in part[2:]))
+                rest.append(part[:2] + tuple(x[left:] for x in part[2:]))
+                left = 0
+            else:
+                rest.append(part)
+        self._parts = rest
+        self._size -= rows
+        table = pa.Table.from_pandas(_stringify(self._frame(take)).reset_index(drop=True),
+                                     preserve_index=False)
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "wb")  # noqa: SIM115 (closed in close())
+            self._writer = pq.ParquetWriter(self._fh, table.schema, compression="snappy")
+        self._writer.write_table(table)
+        self.rows += table.num_rows
+
+    def _frame(self, parts: list[tuple]) -> pd.DataFrame:
+        """One chunk as the frame path has it: aggregate(), ``count``, ``origin`` first."""
+        index = self._index
+        assert index is not None
+        recs = index.geo_records
+        if len(self._strings.get("la_code", ())) != len(recs):  # new geo ids since last time
+            for j, name in enumerate(("la_code", "la_name", "lsoa_code", "geo_status")):
+                self._strings[name] = pa.array([g[j] for g in recs], pa.large_string())
+        geo = pa.array(np.concatenate([p[2] for p in parts]))
+        sizes = [len(p[2]) for p in parts]
+        month = np.concatenate([np.full(k, np.datetime64(p[0], "us")) for p, k in
+                                zip(parts, sizes, strict=True)])
+        force = pa.chunked_array([pa.nulls(k, pa.large_string()) if p[1] is None else
+                                  pa.repeat(pa.scalar(p[1], pa.large_string()), k)
+                                  for p, k in zip(parts, sizes, strict=True)],
+                                 pa.large_string())
+        ctype = pa.array(np.concatenate([p[3] for p in parts]).astype(np.int64))
+        frame = pd.DataFrame({
+            "month": month,
+            "force": pd.arrays.ArrowStringArray(force),
+            "la_code": pd.arrays.ArrowStringArray(self._strings["la_code"].take(geo)),
+            "la_name": pd.arrays.ArrowStringArray(self._strings["la_name"].take(geo)),
+            "lsoa_code": pd.arrays.ArrowStringArray(self._strings["lsoa_code"].take(geo)),
+            "crime_type": pd.arrays.ArrowStringArray(_CRIME_TYPES.take(ctype)),
+            "geo_status": pd.arrays.ArrowStringArray(self._strings["geo_status"].take(geo)),
+            "count": np.concatenate([p[4] for p in parts]).astype(np.int64),
+        })
+        frame.insert(0, "origin", self.origin)
+        return frame
 
 
-def _kept_frame(parts: list[tuple[police.PoliceFileResult, int, int]], origin: str,
-                la_code: pa.Array, la_name: pa.Array, lsoa: pa.Array, status: pa.Array,
-                ctypes: pa.Array) -> pd.DataFrame:
-    geo = pa.array(np.concatenate([r.geo[a:b] for r, a, b in parts]))
-    month = np.concatenate([np.full(b - a, np.datetime64(r.months[r.month[a]], "us"))
-                            for r, a, b in parts])
-    force = pa.chunked_array([pa.nulls(b - a, pa.large_string())
-                              if r.forces[r.force[a]] is None else
-                              pa.repeat(pa.scalar(r.forces[r.force[a]], pa.large_string()),
-                                        b - a) for r, a, b in parts], pa.large_string())
-    frame = pd.DataFrame({
-        "month": month,
-        "force": pd.arrays.ArrowStringArray(force),
-        "la_code": pd.arrays.ArrowStringArray(la_code.take(geo)),
-        "la_name": pd.arrays.ArrowStringArray(la_name.take(geo)),
-        "lsoa_code": pd.arrays.ArrowStringArray(lsoa.take(geo)),
-        "crime_type": pd.arrays.ArrowStringArray(ctypes.take(pa.array(
-            np.concatenate([r.ctype[a:b] for r, a, b in parts])))),
-        "geo_status": pd.arrays.ArrowStringArray(status.take(geo)),
-        "count": np.concatenate([r.n[a:b] for r, a, b in parts]).astype(np.int64),
-    })
-    frame.insert(0, "origin", origin)
-    return frame
-
-
-def _write_parquet_chunks(frames: Iterator[pd.DataFrame], path: Path) -> dict:
-    """Write frames as consecutive row groups of one parquet file (as :func:`write_parquet`).
-
-    With frames of pyarrow's default row-group size the bytes equal those of
-    :func:`write_parquet` on the concatenated frame.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rows = 0
-    writer = None
-    with open(path, "wb") as fh:
-        try:
-            for df in frames:
-                table = pa.Table.from_pandas(_stringify(df).reset_index(drop=True),
-                                             preserve_index=False)
-                if writer is None:
-                    writer = pq.ParquetWriter(fh, table.schema, compression="snappy")
-                writer.write_table(table)
-                rows += table.num_rows
-        finally:
-            if writer is not None:
-                writer.close()
-    return {"sha256": sha256_file(path), "rows": rows}
+_CRIME_TYPES = pa.array(police.CRIME_TYPES, pa.large_string())
 
 
 def _embedded_results(area: AreaConfig) -> list[LoadResult]:
@@ -407,8 +521,8 @@ def build(
     pspec = specs["police"]
     files = _files(raw, pspec)
     if files:
-        results = _load_police(files, area, "police (raw)", progress)
-        _police_tables(results, out, "police_street", report, "real")
+        _police_tables_fast(_iter_police(files, area, "police (raw)", progress), out,
+                            "police_street", report, "real", stream=_streamable(files))
     elif area.embedded_police:
         _police_tables(_embedded_results(area), out, "police_street", report,
                        "real (embedded data.police.uk aggregate)")
@@ -425,8 +539,9 @@ def build(
         _clear(sdir)
         report.ground_truth += _write_synthetic_police(sdir, area, real, report)
         sfiles = _files(syn, pspec)
-        results = _load_police(sfiles, area, "police (synthetic)", progress)
-        _police_tables(results, out, "police_street_synthetic", report, "synthetic")
+        _police_tables_fast(_iter_police(sfiles, area, "police (synthetic)", progress), out,
+                            "police_street_synthetic", report, "synthetic",
+                            stream=_streamable(sfiles))
 
     # --- every other registered source
     for name, spec in specs.items():

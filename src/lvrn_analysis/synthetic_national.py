@@ -36,7 +36,9 @@ truncated last line in about one file in a hundred.
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -275,11 +277,11 @@ class _Writer:
     """Writes the files of one archive (one per worker process)."""
 
     def __init__(self, geo: NationalGeography, out_dir: Path, seed: int,
-                 faults: bool) -> None:
+                 rates: dict[str, float]) -> None:
         self.geo = geo
         self.out_dir = out_dir
         self.seed = seed
-        self.faults = faults
+        self.rates = rates
         lsoas = geo.lsoas
         self.codes = pa.array(lsoas["lsoa_code"], pa.string())
         self.names = pa.array(lsoas["lsoa_name"], pa.string())
@@ -302,7 +304,7 @@ class _Writer:
         fi, mi, month, n_rows = job
         f = self.geo.forces.iloc[fi]
         rng = np.random.default_rng([self.seed, fi, mi])
-        rates = FAULT_RATES if self.faults else dict.fromkeys(FAULT_RATES, 0.0)
+        rates = self.rates
         malformed = 1 if (n_rows > 1 and rng.random() < rates["malformed_file"]) else 0
         n_dup = int(rng.binomial(max(n_rows - malformed, 0), rates["duplicate"])) \
             if n_rows > 2 else 0
@@ -369,9 +371,10 @@ class _Writer:
 _WORKER: _Writer | None = None
 
 
-def _init_worker(geo: NationalGeography, out_dir: Path, seed: int, faults: bool) -> None:
+def _init_worker(geo: NationalGeography, out_dir: Path, seed: int,
+                 rates: dict[str, float]) -> None:
     global _WORKER
-    _WORKER = _Writer(geo, out_dir, seed, faults)
+    _WORKER = _Writer(geo, out_dir, seed, rates)
 
 
 def _write_job(job: tuple[int, int, str, int]) -> tuple[str, int, int]:
@@ -441,8 +444,8 @@ def write_national_area(geo: NationalGeography, out_dir: Path) -> Path:
 
 def write_national_archive(out_dir: str | Path, *, rows: int = 20_000_000, forces: int = 43,
                            months: int = 36, start: str = "2020-01", seed: int = 1,
-                           faults: bool = True, processes: int | None = None
-                           ) -> NationalArchive:
+                           faults: bool | dict[str, float] = True,
+                           processes: int | None = None) -> NationalArchive:
     """Write a national street-level archive and its area configuration.
 
     Parameters
@@ -460,7 +463,8 @@ def write_national_archive(out_dir: str | Path, *, rows: int = 20_000_000, force
     seed
         Seed (the same arguments give byte-identical files).
     faults
-        Inject the faults of :data:`FAULT_RATES`.
+        Inject the faults of :data:`FAULT_RATES` (``True``), none (``False``), or
+        these rates (a dict with the keys of :data:`FAULT_RATES`).
     processes
         Worker processes (default: the number of cores, at most 2).
 
@@ -477,13 +481,16 @@ def write_national_archive(out_dir: str | Path, *, rows: int = 20_000_000, force
     month_names = _months(start, months)
     jobs = [(fi, mi, m, int(sizes[fi, mi]))
             for mi, m in enumerate(month_names) for fi in range(forces)]
+    rates = (dict(faults) if isinstance(faults, dict) else
+             FAULT_RATES if faults else dict.fromkeys(FAULT_RATES, 0.0))
     procs = processes if processes is not None else min(2, os.cpu_count() or 1)
     if procs > 1 and len(jobs) > 8:
-        with ProcessPoolExecutor(max_workers=procs, initializer=_init_worker,
-                                 initargs=(geo, raw, seed, faults)) as pool:
+        ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        with ProcessPoolExecutor(max_workers=procs, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(geo, raw, seed, rates)) as pool:
             done = list(pool.map(_write_job, jobs, chunksize=4))
     else:
-        writer = _Writer(geo, raw, seed, faults)
+        writer = _Writer(geo, raw, seed, rates)
         done = [writer.write(j) for j in jobs]
     area_yaml = write_national_area(geo, out_dir / "area")
     return NationalArchive(raw_dir=out_dir / "raw", files=sorted(raw / n for n, _, _ in done),

@@ -57,10 +57,11 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import re
 import threading
 import zipfile
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,6 +135,9 @@ _FILE_RE = re.compile(r"(?P<month>\d{4}-\d{2})-(?P<slug>[a-z0-9-]+?)-street\.csv
 _LON = (-8.7, 1.8)
 _LAT = (49.8, 60.9)
 _MONTH_PATTERN = r"\d{4}-(0[1-9]|1[0-2])"
+_DICT = pa.dictionary(pa.int32(), pa.string())
+#: Columns the fast path reads dictionary-encoded (few distinct values per file).
+_DICT_COLUMNS = ("month", "falls_within", "crime_type", "lsoa_code", "lsoa_name")
 _HEADER_LINE = ",".join(HEADER)
 
 
@@ -388,7 +392,8 @@ def parse_street_csv(data: bytes, label: str) -> tuple[pd.DataFrame, pd.DataFram
     return rows, malformed, notes
 
 
-def parse_street_table(data: bytes, label: str
+def parse_street_table(data: bytes, label: str, dictionary: Collection[str] = (),
+                       shared_empty: bool = False
                        ) -> tuple[pa.Table, np.ndarray, pd.DataFrame, list[str]]:
     """Parse one street-level CSV into an Arrow table (the first step of both paths).
 
@@ -398,6 +403,10 @@ def parse_street_table(data: bytes, label: str
         File bytes (decompressed).
     label
         File label for messages.
+    dictionary
+        Columns to read as dictionary-encoded strings (same values, fewer copies).
+    shared_empty
+        Return a shared (read-only) frame when there are no malformed rows.
 
     Returns
     -------
@@ -442,6 +451,47 @@ def parse_street_table(data: bytes, label: str
                 ) if p
             )
         raise SourceError(label, f"not a data.police.uk street-level header ({why})", row=1)
+    expected = _data_lines(data)
+    table, bad = _read_arrow(data, label, dictionary, quoting=True)
+    if table.num_rows + len(bad) != expected:
+        # a stray quote opened a field that swallowed the following lines: no value
+        # of this format spans lines, so read again with quotes taken literally
+        swallowed = expected - table.num_rows - len(bad)
+        table, bad = _read_arrow(data, label, dictionary, quoting=False)
+        if table.num_rows + len(bad) != expected:
+            raise SourceError(label, f"cannot account for every line ({expected} data lines, "
+                              f"{table.num_rows + len(bad)} rows read)")
+        notes.append(f"unbalanced quote: {swallowed} lines were being read into one field; "
+                     "the file was read with quote characters taken literally")
+    # InvalidRow.number is the physical line number (the header is line 1)
+    bad_rows = sorted(n if n is not None else -1 for n, _ in bad)
+    known_bad = np.array([b for b in bad_rows if b > 0], dtype=np.int64)
+    idx = np.arange(table.num_rows, dtype=np.int64) + 2
+    if known_bad.size:
+        # shift good rows past the bad rows that precede them
+        pos = idx.copy()
+        for b in known_bad:
+            pos = np.where(pos >= b, pos + 1, pos)
+        idx = pos
+    if bad:
+        malformed = pd.DataFrame(
+            {"row": [n if n is not None else pd.NA for n, _ in bad],
+             "text": [t for _, t in bad]}
+        )
+    else:
+        malformed = _NO_MALFORMED if shared_empty else pd.DataFrame({"row": [], "text": []})
+    return table, idx, malformed, notes
+
+
+def _data_lines(data: bytes) -> int:
+    """Count the non-blank lines after the header (what the CSV reader should return)."""
+    body = data[data.find(b"\n") + 1:] if b"\n" in data else b""
+    return sum(1 for line in body.splitlines() if line.strip())
+
+
+def _read_arrow(data: bytes, label: str, dictionary: Collection[str], *, quoting: bool
+                ) -> tuple[pa.Table, list[tuple[int | None, str]]]:
+    """Read the data rows with pyarrow, collecting rows with the wrong field count."""
     bad: list[tuple[int | None, str]] = []
 
     def _handler(row: pacsv.InvalidRow) -> str:
@@ -455,38 +505,21 @@ def parse_street_table(data: bytes, label: str
                 use_threads=False, column_names=list(COLUMNS), skip_rows=1,
                 block_size=1 << 24,
             ),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=_handler),
+            parse_options=pacsv.ParseOptions(
+                invalid_row_handler=_handler, quote_char='"' if quoting else False),
             convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in COLUMNS},
+                column_types={c: _DICT if c in dictionary else pa.string() for c in COLUMNS},
                 strings_can_be_null=True, quoted_strings_can_be_null=True,
+                check_utf8=False,  # the bytes were checked (or re-encoded) above
             ),
         )
     except pa.ArrowInvalid as exc:
         raise SourceError(label, f"cannot parse CSV ({exc})") from exc
-    # physical line numbers of bad rows are counted from the first data line (row 2)
-    bad_rows = sorted((n + 1) if n is not None else -1 for n, _ in bad)
-    known_bad = np.array([b for b in bad_rows if b > 0], dtype=np.int64)
-    idx = np.arange(table.num_rows, dtype=np.int64) + 2
-    if known_bad.size:
-        # shift good rows past the bad rows that precede them
-        pos = idx.copy()
-        for b in known_bad:
-            pos = np.where(pos >= b, pos + 1, pos)
-        idx = pos
-    if bad:
-        malformed = pd.DataFrame(
-            {"row": [(n + 1) if n is not None else pd.NA for n, _ in bad],
-             "text": [t for _, t in bad]}
-        )
-    else:
-        global _EMPTY_MALFORMED
-        if _EMPTY_MALFORMED is None:
-            _EMPTY_MALFORMED = pd.DataFrame({"row": [], "text": []})
-        malformed = _EMPTY_MALFORMED.copy()
-    return table, idx, malformed, notes
+    return table, bad
 
 
-_EMPTY_MALFORMED: pd.DataFrame | None = None
+#: The empty malformed-rows frame the fast path shares (never modified).
+_NO_MALFORMED = pd.DataFrame({"row": [], "text": []})
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -767,8 +800,9 @@ def resolve_overlaps(results: list[LoadResult]) -> list[LoadResult]:
     for res in results:
         if res.kept.empty:
             continue
-        key = list(zip(res.kept["force"].astype(str), res.kept["month"].astype(str).str[:7],
-                       strict=True))
+        # a missing force is "<NA>" here as in `owners` (astype(str) would give NaN)
+        forces = [str(f) for f in res.kept["force"].astype(object)]
+        key = list(zip(forces, res.kept["month"].astype(str).str[:7], strict=True))
         lost = np.array([owners[k] != res.path for k in key], dtype=bool)
         if lost.any():
             winner = sorted({owners[k] for k, lo in zip(key, lost, strict=True) if lo})
@@ -793,13 +827,20 @@ def _move_superseded(kept: pd.DataFrame, rejected: pd.DataFrame, lost: np.ndarra
 # ---------------------------------------------------------------- fast path
 
 _CODES: dict[str, int] = {r: i + 1 for i, r in enumerate(REASONS)}
+_REASON_NAMES = np.array(list(REASONS), dtype=object)
+_REASON_DETAILS = np.array(list(REASONS.values()), dtype=object)
 _TYPE_INDEX: dict[str, int] = {t: i for i, t in enumerate(CRIME_TYPES)}
 _TYPE_RANK = np.array([sorted(CRIME_TYPES).index(t) for t in CRIME_TYPES], dtype=np.int64)
+_TYPE_OF_RANK = np.argsort(_TYPE_RANK)
 _ASB_INDEX = _TYPE_INDEX[ASB]
 #: geo_status values the fast path codes as integers (see geography.assign_authority).
 GEO_STATUS: tuple[str, ...] = ("in_area", "no_lsoa", "bad_lsoa_code", "outside_area")
 _STATUS_INDEX = {g: i for i, g in enumerate(GEO_STATUS)}
+_STATUS_RANK = np.array([sorted(GEO_STATUS).index(g) for g in GEO_STATUS], dtype=np.int64)
 _NULL = pa.scalar(None, pa.string())
+_CODE_RE = re.compile(LSOA_CODE_PATTERN)
+#: The pattern of :func:`lvrn_analysis.geography.la_name_from_lsoa_name`.
+_LA_PREFIX_RE = re.compile(r"^(?P<la>.+?)\s+\d{3}[A-Z]$")
 
 
 def _na_first(value: str | None) -> tuple[int, str]:
@@ -816,8 +857,22 @@ def _trim_null(arr: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     return pc.if_else(pc.equal(t, ""), _NULL, t)
 
 
+def _strip(value: str) -> str:
+    """``str.strip`` as pandas does it on Arrow strings (Arrow's whitespace)."""
+    if value.isascii() and value.isprintable():
+        return value.strip(" ")
+    return pc.utf8_trim_whitespace(pa.array([value], pa.string()))[0].as_py()
+
+
 def _encode(col: pa.ChunkedArray) -> tuple[np.ndarray, list[str | None]]:
     """Dictionary-encode a column: per-row codes and the distinct values, normalised."""
+    if pa.types.is_dictionary(col.type) and col.num_chunks == 1:
+        d = col.chunk(0)
+        values = _trim_null(d.dictionary).to_pylist() + [None]  # last: missing values
+        idx = d.indices if d.null_count == 0 else pc.fill_null(d.indices, len(values) - 1)
+        return idx.to_numpy(zero_copy_only=False), values
+    if pa.types.is_dictionary(col.type):
+        col = pc.cast(col, pa.string())
     d = pc.dictionary_encode(col.combine_chunks(), null_encoding="encode")
     return (d.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False),
             _trim_null(d.dictionary).to_pylist())
@@ -830,8 +885,79 @@ def _canonical(values: list[str | None]) -> tuple[list[str | None], np.ndarray]:
     return canon, np.array([pos[v] for v in values], dtype=np.int64)
 
 
+_WS_BYTES = np.zeros(256, dtype=bool)
+_WS_BYTES[[9, 10, 11, 12, 13, 32]] = True  # Arrow's ASCII whitespace
+_WS_BYTES[128:] = True  # any non-ASCII byte: let the kernel decide
+
+
+def _needs_trim(arr: pa.Array) -> bool:
+    """Whether stripping could change a value (a first or last byte may be whitespace)."""
+    if arr.type != pa.string() or arr.null_count == len(arr):
+        return arr.null_count != len(arr)
+    off = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=len(arr) + 1,
+                        offset=arr.offset * 4)
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
+    lens = np.diff(off)
+    live = lens > 0
+    if not live.any():
+        return True  # only empty strings (nulls after stripping): take the slow path
+    first = data[off[:-1][live]]
+    last = data[off[1:][live] - 1]
+    return bool(_WS_BYTES[first].any() or _WS_BYTES[last].any())
+
+
+def _crime_id_status(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (blank, duplicate) per row, as :func:`_normalise_raw` sets ``crime_id_status``.
+
+    Blank: missing after stripping. Duplicate: not blank and equal to an earlier
+    row's (stripped) value. Values that need no stripping and all have one length
+    (data.police.uk's 64-character IDs) are compared through a 64-bit hash of their
+    bytes, confirmed byte for byte; anything else goes through Arrow's dictionary
+    encoding.
+    """
+    arr = col.combine_chunks()
+    n = len(arr)
+    if n and arr.type == pa.string() and not _needs_trim(arr):
+        valid = pc.is_valid(arr).to_numpy(zero_copy_only=False)
+        off = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=n + 1,
+                            offset=arr.offset * 4)
+        lens = np.diff(off)
+        width = int(lens[valid][0]) if valid.any() else 0
+        blank = ~valid | (lens == 0)
+        if not valid.any():
+            return blank, np.zeros(n, dtype=bool)
+        if width and width % 8 == 0 and (lens[valid] == width).all() and \
+                (lens[~valid] == 0).all():
+            rows = np.flatnonzero(valid)
+            data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[off[0]:off[-1]]
+            words = data.view(np.uint64).reshape(-1, width // 8)  # one row per valid value
+            h = words[:, 0].copy()
+            for j in range(1, words.shape[1]):
+                h = (h * np.uint64(0x100000001B3)) ^ words[:, j]
+            hs = np.sort(h)
+            dup = np.zeros(n, dtype=bool)
+            for v in np.unique(hs[1:][hs[1:] == hs[:-1]]).tolist():
+                same = np.flatnonzero(h == v)  # rows sharing a hash, in file order
+                for i, c in enumerate(same.tolist()[1:], start=1):
+                    # a duplicate only if an earlier row holds the very same bytes
+                    dup[rows[c]] = bool((words[same[:i]] == words[c]).all(axis=1).any())
+            return blank, dup
+    cid = _trim_null(arr)
+    blank = ~pc.is_valid(cid).to_numpy(zero_copy_only=False)
+    cidx = pc.fill_null(pc.dictionary_encode(cid).indices, -1) \
+        .to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    seen = np.concatenate(([-1], np.maximum.accumulate(cidx)[:-1]))[:n]
+    return blank, ~blank & (cidx <= seen)
+
+
 def _numeric(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """Return (given, value) for a coordinate column, as ``pd.to_numeric(errors="coerce")``."""
+    try:  # plain numbers (no padding) parse as they are; padded or odd values fail here
+        num = pc.cast(col, pa.float64())
+        return pc.is_valid(col).to_numpy(zero_copy_only=False), \
+            np.asarray(num.to_numpy(zero_copy_only=False), dtype=np.float64)
+    except pa.ArrowInvalid:
+        pass
     s = _trim_null(col)
     given = pc.is_valid(s).to_numpy(zero_copy_only=False)
     try:
@@ -849,8 +975,10 @@ class AreaIndex:
     an LSOA code–name pair), so the fast path evaluates them on the distinct values
     of a file and keeps the answers for the next file. The two regular expressions
     of :func:`~lvrn_analysis.geography.assign_authority` (LSOA code pattern, authority
-    prefix of the LSOA name) run through the same pandas calls, on new values only;
-    the rest of that rule (blank code, authority look-up) is applied here per pair
+    prefix of the LSOA name) run on new values only: through the same pandas calls
+    (Arrow's RE2) for values with non-ASCII or control characters, through Python's
+    ``re`` for printable ASCII, where both engines read these patterns alike. The rest
+    of that rule (blank code, authority look-up) is applied here per pair
     (``tests/test_police_fastpath.py`` checks it against ``assign_authority``).
     LSOA pairs get integer ids; kept rows are grouped by a *geo id* standing for
     ``(la_code, la_name, lsoa_code, geo_status)``. Thread-safe.
@@ -875,6 +1003,7 @@ class AreaIndex:
         self._lock = threading.Lock()
         self._month_ok: dict[str | None, bool] = {}
         self._code_ok: dict[str, bool] = {}
+        self._strip: dict[str, str] = {}
         self._prefix: dict[str | None, str | None] = {}
         self._pairs: dict[tuple[str | None, str | None], int] = {}
         self._n_pairs = 0
@@ -887,6 +1016,8 @@ class AreaIndex:
         #: ``(la_code, la_name, lsoa_code, geo_status)`` of each geo id
         self.geo_records: list[tuple[str | None, str | None, str | None, str]] = []
         self._geo_sortkey: list[str] = []
+        self._geo_status: list[int] = []
+        self._global_pos = np.zeros(0, dtype=np.int64)
         self._geo_odd = False  # a value holds a control character the sort key uses
 
     def bad_months(self, values: list[str | None]) -> np.ndarray:
@@ -911,15 +1042,32 @@ class AreaIndex:
         return np.array(ids, dtype=np.int64)
 
     def _register(self, new: list[tuple[str | None, str | None]]) -> None:
-        codes = [c for c, _ in new if c is not None and c not in self._code_ok]
-        if codes:  # geography.assign_authority: code.fillna("").str.match(LSOA_CODE_PATTERN)
-            ok = pd.Series(list(dict.fromkeys(codes)), dtype="string")
-            self._code_ok.update(zip(ok.tolist(), ok.str.match(LSOA_CODE_PATTERN)
+        # The two regular expressions of geography.assign_authority. pandas runs them
+        # with RE2 (Arrow); on printable ASCII text Python's re means the same for these
+        # patterns, so only other values go through pandas.
+        # assign_authority strips the code again (the fast path passes stripped codes)
+        stripped = {c: _strip(c) for c, _ in new if c is not None and c not in self._strip}
+        self._strip.update(stripped)
+        codes = list(dict.fromkeys(self._strip[c] for c, _ in new if c is not None
+                                   and self._strip[c] and self._strip[c] not in self._code_ok))
+        odd = [c for c in codes if not (c.isascii() and c.isprintable())]
+        self._code_ok.update((c, _CODE_RE.match(c) is not None) for c in codes
+                             if c.isascii() and c.isprintable())
+        if odd:  # geography.assign_authority: code.fillna("").str.match(LSOA_CODE_PATTERN)
+            ok = pd.Series(odd, dtype="string")
+            self._code_ok.update(zip(odd, ok.str.match(LSOA_CODE_PATTERN)
                                      .fillna(False).astype(bool).tolist(), strict=True))
         names = list(dict.fromkeys(n for _, n in new if n not in self._prefix))
-        if names:  # geography.la_name_from_lsoa_name
-            pre = la_name_from_lsoa_name(pd.Series(names, dtype="string"))
-            self._prefix.update(zip(names, pa.array(pre).to_pylist(), strict=True))
+        odd = [n for n in names if n is not None and not (n.isascii() and n.isprintable())]
+        for n in names:
+            if n is None:
+                self._prefix[n] = None
+            elif n.isascii() and n.isprintable():
+                m = _LA_PREFIX_RE.match(n)
+                self._prefix[n] = None if m is None else m.group("la")
+        if odd:  # geography.la_name_from_lsoa_name
+            pre = la_name_from_lsoa_name(pd.Series(odd, dtype="string"))
+            self._prefix.update(zip(odd, pa.array(pre).to_pylist(), strict=True))
         n0 = self._n_pairs
         n1 = n0 + len(new)
         if n1 > len(self.pair_geo):
@@ -932,9 +1080,9 @@ class AreaIndex:
         for i, (code, name) in enumerate(new):
             prefix = self._prefix[name]
             la_code = self._by_name.get(prefix) if prefix is not None else None
-            if code is None:
+            if code is None or not self._strip[code]:
                 status = "no_lsoa"
-            elif not self._code_ok[code]:
+            elif not self._code_ok[self._strip[code]]:
                 status = "bad_lsoa_code"
             elif la_code is None:
                 status = "outside_area"
@@ -946,14 +1094,7 @@ class AreaIndex:
             gkey = (la_code, la_name, code, status)
             gid = self._geo.get(gkey)
             if gid is None:
-                gid = len(self.geo_records)
-                self._geo[gkey] = gid
-                self.geo_records.append(gkey)
-                parts = (la_code, la_name, code)
-                self._geo_odd |= any(v is not None and min(v, default="\x03") < "\x03"
-                                     for v in parts)
-                self._geo_sortkey.append("\x00".join("\x01" if v is None else "\x02" + v
-                                                      for v in parts))
+                gid = self._add_geo(gkey)
             geo_a[n0 + i] = gid
             st_a[n0 + i] = _STATUS_INDEX[status]
             self.pair_la_name.append(prefix)
@@ -962,8 +1103,53 @@ class AreaIndex:
         for i, p in enumerate(new):  # publish last: readers only see complete entries
             self._pairs[p] = n0 + i
 
+    def _add_geo(self, gkey: tuple[str | None, str | None, str | None, str]) -> int:
+        gid = len(self.geo_records)
+        self.geo_records.append(gkey)
+        self._geo_status.append(_STATUS_INDEX[gkey[3]])
+        parts = gkey[:3]
+        self._geo_odd |= any(v is not None and min(v, default="\x03") < "\x03"
+                             for v in parts)
+        self._geo_sortkey.append("\x00".join("\x01" if v is None else "\x02" + v
+                                              for v in parts))
+        self._geo[gkey] = gid  # publish last
+        return gid
+
+    def geo_ids(self, records: list[tuple[str | None, str | None, str | None, str]]
+                ) -> np.ndarray:
+        """Return the geo id of each ``(la_code, la_name, lsoa_code, geo_status)`` record."""
+        get = self._geo.get
+        ids = [get(r, -1) for r in records]
+        if -1 in ids:
+            with self._lock:
+                ids = [self._geo[r] if r in self._geo else self._add_geo(r) for r in records]
+        return np.array(ids, dtype=np.int64)
+
     def geo_ranks(self, ids: np.ndarray) -> np.ndarray:
-        """Dense rank of geo ids by ``(la_code, la_name, lsoa_code)``, missing first."""
+        """Dense rank of geo ids by ``(la_code, la_name, lsoa_code)``, missing first.
+
+        Uses sort positions of all geo ids, recomputed when enough ids were added
+        (64, or an eighth more); files with newer ids are ranked on their own.
+        """
+        if self._geo_odd:
+            return self._file_ranks(ids)
+        pos = self._global_pos
+        if ids.size and int(ids.max()) >= len(pos):
+            if len(self.geo_records) - len(pos) >= max(64, len(pos) // 8):
+                keys = np.array(self._geo_sortkey, dtype=str)
+                order = np.argsort(keys, kind="stable")
+                srt = keys[order]
+                new = np.ones(len(srt), dtype=bool)
+                new[1:] = srt[1:] != srt[:-1]
+                pos = np.empty(len(srt), dtype=np.int64)
+                pos[order] = np.cumsum(new) - 1
+                self._global_pos = pos
+            else:
+                return self._file_ranks(ids)
+        _, rank = np.unique(pos[ids], return_inverse=True)
+        return rank.reshape(-1)
+
+    def _file_ranks(self, ids: np.ndarray) -> np.ndarray:
         if self._geo_odd:  # exact but slower: compare the tuples
             keys: list = [tuple(_na_first(v) for v in self.geo_records[i][:3])
                           for i in ids.tolist()]
@@ -977,10 +1163,10 @@ class AreaIndex:
         rank[order] = np.cumsum(new) - 1
         return rank
 
-    def status_of(self, geo: np.ndarray) -> list[str]:
-        """Return the ``geo_status`` of each geo id."""
-        recs = self.geo_records
-        return [recs[g][3] for g in geo.tolist()]
+    def geo_status(self, geo: np.ndarray) -> np.ndarray:
+        """Return the ``geo_status`` code (index into :data:`GEO_STATUS`) of each geo id."""
+        st = self._geo_status
+        return np.array([st[g] for g in geo.tolist()], dtype=np.int64)
 
 
 _INDEXES: dict[AreaConfig, AreaIndex] = {}
@@ -1007,8 +1193,10 @@ class PoliceFileResult:
 
     Attributes
     ----------
-    path, sha256, rows_in, rejected, notes
+    path, sha256, rows_in, notes
         As in :class:`~lvrn_analysis.validation.LoadResult`.
+    quarantined
+        The quarantined rows before they become a frame (:attr:`rejected` builds it).
     index
         The :class:`AreaIndex` whose geo ids :attr:`geo` refers to.
     months, forces
@@ -1023,7 +1211,7 @@ class PoliceFileResult:
     path: str
     sha256: str
     rows_in: int
-    rejected: pd.DataFrame
+    quarantined: QuarantinedRows | None
     notes: list[str]
     index: AreaIndex
     months: list[str | None]
@@ -1035,11 +1223,33 @@ class PoliceFileResult:
     n: np.ndarray
     reasons: dict[str, int]
     source: str = SOURCE
+    geo_table: list | None = None
+    worker: int = 0
+    released: bool = False
+    _rows_kept: int = 0
+    ugeo: np.ndarray | None = None
+    _rejected: pd.DataFrame | None = None
+
+    @property
+    def rejected(self) -> pd.DataFrame:
+        """The quarantined rows as :func:`clean` returns them (built on first use)."""
+        if self._rejected is None:
+            assert self.quarantined is not None
+            self._rejected = self.quarantined.frame()
+            self.quarantined = None
+        return self._rejected
+
+    @rejected.setter
+    def rejected(self, frame: pd.DataFrame) -> None:
+        self._rejected = frame
+        self.quarantined = None
 
     @property
     def rows_kept(self) -> int:
         """Input rows kept."""
-        return int(self.n.sum())
+        if self.released:
+            return self._rows_kept
+        return int(self.n.sum(dtype=np.int64))
 
     @property
     def rows_rejected(self) -> int:
@@ -1071,12 +1281,6 @@ class PoliceFileResult:
             "notes": list(self.notes),
         }
 
-    def kept_keys(self) -> list[tuple[str, str]]:
-        """Return ``(force, YYYY-MM)`` of each kept group (a missing force is ``"<NA>"``)."""
-        f = ["<NA>" if v is None else v for v in self.forces]
-        return [(f[fi], str(self.months[mi])[:7])
-                for fi, mi in zip(self.force.tolist(), self.month.tolist(), strict=True)]
-
     def kept_frame(self) -> pd.DataFrame:
         """Return the kept aggregate as :func:`clean` returns it."""
         if not len(self.n):
@@ -1098,15 +1302,66 @@ class PoliceFileResult:
             WEIGHT: self.n.astype(np.int64),
         })
 
+    def release_kept(self) -> None:
+        """Drop the kept groups once written, keeping :attr:`rows_kept` (bounded memory)."""
+        self._rows_kept = int(self.n.sum(dtype=np.int64))
+        empty = np.zeros(0, dtype=np.int32)
+        self.month, self.force, self.geo = empty, empty, empty
+        self.ctype, self.n = empty.astype(np.int8), empty.astype(np.int64)
+        self.released = True
+
     def keep_only(self, mask: np.ndarray) -> None:
         """Drop the kept groups where ``mask`` is false."""
         for name in ("month", "force", "geo", "ctype", "n"):
             setattr(self, name, getattr(self, name)[mask])
 
+    def detach(self, sent: set[int] | None = None) -> PoliceFileResult:
+        """Prepare the result for another process (see :meth:`attach`).
+
+        Geo ids stay this process's; the records of those not in ``sent`` (which is
+        updated), or of all of them, travel with the result.
+        """
+        recs = self.index.geo_records
+        ids = np.unique(self.geo).tolist() if self.ugeo is None else self.ugeo.tolist()
+        new = ids if sent is None else [g for g in ids if g not in sent]
+        if sent is not None:
+            sent.update(new)
+        self.geo_table = [(g, recs[g]) for g in new]
+        self.worker = os.getpid()
+        self.index = None  # type: ignore[assignment]
+        return self
+
+    def attach(self, index: AreaIndex, maps: dict[int, np.ndarray] | None = None
+               ) -> PoliceFileResult:
+        """Re-express a detached result in ``index``'s geo ids.
+
+        ``maps`` (one per parent, shared by the calls) remembers each worker's ids, so
+        that records sent once are not needed again; results of one worker must be
+        attached in the order that worker produced them.
+        """
+        maps = {} if maps is None else maps
+        m = maps.get(self.worker, np.zeros(0, dtype=np.int32))
+        if self.geo_table:
+            top = max(g for g, _ in self.geo_table) + 1
+            if top > len(m):
+                m = np.concatenate([m, np.full(max(top, 2 * len(m)) - len(m), -1, np.int32)])
+            m[[g for g, _ in self.geo_table]] = index.geo_ids([r for _, r in self.geo_table])
+            maps[self.worker] = m
+        self.geo = m[self.geo]
+        self.geo_table = None
+        self.ugeo = None
+        self.index = index
+        return self
+
     def to_load_result(self) -> LoadResult:
         """Return the equivalent :class:`~lvrn_analysis.validation.LoadResult`."""
         return LoadResult(self.source, self.path, self.kept_frame(), self.rejected,
                           self.rows_in, self.sha256, list(self.notes))
+
+
+def empty_kept() -> pd.DataFrame:
+    """Return the kept aggregate of a file with nothing kept (as :func:`clean` gives it)."""
+    return _empty_kept()
 
 
 def _empty_kept() -> pd.DataFrame:
@@ -1148,45 +1403,49 @@ def load_fast(data: bytes, label: str, area: AreaConfig,
     if index is None:
         index = area_index(area)
     sha = sha256_bytes(data)
-    table, rownum, malformed, notes = parse_street_table(data, label)
+    table, rownum, malformed, notes = parse_street_table(data, label, _DICT_COLUMNS,
+                                                         shared_empty=True)
     n = table.num_rows
     expected = month_from_name(label)
 
+    col = dict(zip(table.column_names, table.columns, strict=True))
     # value-level rules: once per distinct value
-    mi, mvals = _encode(table.column("month"))
+    mi, mvals = _encode(col["month"])
     m_canon, m_map = _canonical(mvals)
     mc = m_map[mi]
-    fi, fvals = _encode(table.column("falls_within"))
+    fi, fvals = _encode(col["falls_within"])
     f_canon, f_map = _canonical(fvals)
     fc = f_map[fi]
     forces = set(index.forces)
     other_u = np.array([v is not None and v not in forces for v in f_canon], dtype=bool)
-    ti, tvals = _encode(table.column("crime_type"))
+    ti, tvals = _encode(col["crime_type"])
     ctype = np.array([-1 if v is None else _TYPE_INDEX.get(v, -1) for v in tvals],
                      dtype=np.int64)[ti]
-    ci, cvals = _encode(table.column("lsoa_code"))
-    ni, nvals = _encode(table.column("lsoa_name"))
-    n_names = max(len(nvals), 1)
-    upair, pinv = np.unique(ci * n_names + ni, return_inverse=True)
-    pids = index.pair_ids([(cvals[k // n_names], nvals[k % n_names]) for k in upair.tolist()])
-    pid = pids[pinv.reshape(-1)]
+    ci, cvals = _encode(col["lsoa_code"])
+    ni, nvals = _encode(col["lsoa_name"])
+    name_of = np.zeros(len(cvals), dtype=np.int64)
+    name_of[ci] = ni
+    if np.array_equal(name_of[ci], ni):  # one name per code: the code index is the pair
+        pairs = [(c, nvals[k]) for c, k in zip(cvals, name_of.tolist(), strict=True)]
+        pinv = ci
+    else:
+        n_names = max(len(nvals), 1)
+        upair, pinv = np.unique(ci * n_names + ni, return_inverse=True)
+        pinv = pinv.reshape(-1)
+        pairs = [(cvals[k // n_names], nvals[k % n_names]) for k in upair.tolist()]
+    pids = index.pair_ids(pairs)
+    pid = pids[pinv]
     status = index.pair_status[pid]
-    geo = index.pair_geo[pid]
 
     # row-level rules
-    lon_given, lon = _numeric(table.column("longitude"))
-    lat_given, lat = _numeric(table.column("latitude"))
+    lon_given, lon = _numeric(col["longitude"])
+    lat_given, lat = _numeric(col["latitude"])
     present = lon_given & lat_given
     with np.errstate(invalid="ignore"):
         inside = (lon >= _LON[0]) & (lon <= _LON[1]) & (lat >= _LAT[0]) & (lat <= _LAT[1])
     bad_coords = (lon_given != lat_given) | (present & (np.isnan(lon) | np.isnan(lat)))
     bad_coords |= present & ~inside
-    cid = _trim_null(table.column("crime_id"))
-    blank = ~pc.is_valid(cid).to_numpy(zero_copy_only=False)
-    cidx = pc.fill_null(pc.dictionary_encode(cid.combine_chunks()).indices, -1) \
-        .to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-    seen = np.concatenate(([-1], np.maximum.accumulate(cidx)[:-1]))[:n]
-    dup = ~blank & (cidx <= seen)
+    blank, dup = _crime_id_status(col["crime_id"])
 
     # each row gets the first rule it breaks (the order of clean())
     reason = np.zeros(n, dtype=np.int8)
@@ -1207,46 +1466,62 @@ def load_fast(data: bytes, label: str, area: AreaConfig,
     flag(dup, "duplicate_crime_id")
 
     rej = np.flatnonzero(reason)
-    if rej.size or len(malformed):
-        rejected = _fast_rejected(table, rej, rownum, reason, blank, dup, pid, index, label,
-                                  malformed)
-    else:
-        rejected = _empty_rejected(label)
+    quarantined = _quarantined(table, rej, rownum, reason, blank, dup, pid, index, label,
+                               malformed)
     counts = np.bincount(reason, minlength=len(REASONS) + 1)
     reasons = {r: int(counts[_CODES[r]]) for r in REASONS if counts[_CODES[r]]}
     if len(malformed):
         reasons["malformed_row"] = reasons.get("malformed_row", 0) + len(malformed)
 
-    # kept rows: count per (month, force, geo id, crime type), sorted like aggregate()
+    # kept rows: count per (month, force, geo id, crime type). The count key is made of
+    # the sort ranks of aggregate()'s keys, so the non-empty counts come out sorted.
     keep = reason == 0
     no_coords = int(np.count_nonzero(keep & ~(present & ~bad_coords)))
     if no_coords:
         notes.append(f"{no_coords} kept rows have no coordinates")
-    k_m, k_f, k_g, k_t = mc[keep], fc[keep], geo[keep], ctype[keep]
-    n_geo = int(k_g.max()) + 1 if k_g.size else 1
-    n_f = max(len(f_canon), 1)
-    key = ((k_m * n_f + k_f) * n_geo + k_g) * len(CRIME_TYPES) + k_t
-    ukey, cnt = np.unique(key, return_counts=True)
-    g_t = ukey % len(CRIME_TYPES)
-    rest = ukey // len(CRIME_TYPES)
-    g_g = rest % n_geo
-    rest //= n_geo
-    g_f = rest % n_f
-    g_m = rest // n_f
-    if ukey.size:
-        m_rank = _rank([_na_first(v) for v in m_canon])
-        f_rank = _rank([_na_first(v) for v in f_canon])
-        ugeo, ginv = np.unique(g_g, return_inverse=True)
-        s_rank = _rank(index.status_of(ugeo))[ginv.reshape(-1)]
-        order = np.lexsort((s_rank, _TYPE_RANK[g_t], index.geo_ranks(ugeo)[ginv.reshape(-1)],
-                            f_rank[g_f], m_rank[g_m]))
-        g_m, g_f, g_g, g_t, cnt = g_m[order], g_f[order], g_g[order], g_t[order], cnt[order]
+    ugeo, geo_pos = np.unique(index.pair_geo[pids], return_inverse=True)
+    g_rank = index.geo_ranks(ugeo)
+    s_rank = _STATUS_RANK[index.geo_status(ugeo)]
+    m_rank = _rank([_na_first(v) for v in m_canon])
+    f_rank = _rank([_na_first(v) for v in f_canon])
+    n_m, n_f, n_g = len(m_canon), max(len(f_canon), 1), max(len(ugeo), 1)
+    n_t, n_s = len(CRIME_TYPES), len(GEO_STATUS)
+    if len(np.unique(g_rank)) == len(g_rank):  # no two geo ids tie: status adds nothing
+        n_s, s_rank = 1, np.zeros_like(s_rank)
+    row_geo = geo_pos.reshape(-1)[pinv[keep]]
+    key = (((m_rank[mc[keep]] * n_f + f_rank[fc[keep]]) * n_g + g_rank[row_geo]) * n_t
+           + _TYPE_RANK[ctype[keep]]) * n_s + s_rank[row_geo]
+    size = n_m * n_f * n_g * n_t * n_s
+    if size <= 8 * key.size + (1 << 20):
+        cnt = np.bincount(key, minlength=size)
+        ukey = np.flatnonzero(cnt)
+        cnt = cnt[ukey]
+    else:
+        ukey, cnt = np.unique(key, return_counts=True)
+    g_s = ukey % n_s
+    rest = ukey // n_s
+    g_t = _TYPE_OF_RANK[rest % n_t]
+    rest //= n_t
+    g_g = rest % n_g
+    rest //= n_g
+    g_f = np.argsort(f_rank)[rest % n_f] if len(f_canon) else rest % n_f
+    g_m = np.argsort(m_rank)[rest // n_f] if len(m_canon) else rest // n_f
+    geo_at = np.zeros(n_g * n_s, dtype=np.int64)
+    geo_at[g_rank * n_s + s_rank] = ugeo
+    g_g = geo_at[g_g * n_s + g_s]
     res = PoliceFileResult(
-        path=label, sha256=sha, rows_in=n + len(malformed), rejected=rejected, notes=notes,
-        index=index, months=m_canon, forces=f_canon, month=g_m, force=g_f, geo=g_g,
-        ctype=g_t, n=cnt.astype(np.int64), reasons=reasons)
+        path=label, sha256=sha, rows_in=n + len(malformed), quarantined=quarantined,
+        notes=notes,
+        index=index, months=m_canon, forces=f_canon, month=g_m.astype(_small(len(m_canon))),
+        force=g_f.astype(_small(len(f_canon))), geo=g_g.astype(np.int32),
+        ctype=g_t.astype(np.int8), n=cnt.astype(np.int32), reasons=reasons, ugeo=ugeo)
     res.check_accounting()
     return res
+
+
+def _small(n: int) -> type:
+    """Return the smallest integer type for codes below ``n``."""
+    return np.int8 if n < 127 else np.int16 if n < 32767 else np.int32
 
 
 def _rank(keys: list) -> np.ndarray:
@@ -1255,40 +1530,154 @@ def _rank(keys: list) -> np.ndarray:
     return np.array([order[k] for k in keys], dtype=np.int64)
 
 
-def _fast_rejected(table: pa.Table, rej: np.ndarray, rownum: np.ndarray, reason: np.ndarray,
-                   blank: np.ndarray, dup: np.ndarray, pid: np.ndarray, index: AreaIndex,
-                   label: str, malformed: pd.DataFrame) -> pd.DataFrame:
-    """Build the quarantined rows exactly as :func:`clean` does, from those rows only.
-
-    One frame per reason, in :data:`REASONS` order, with the columns and dtypes that
-    :func:`~lvrn_analysis.validation.quarantine` gives (``file``, ``reason``,
-    ``detail``, then the normalised row), then the malformed rows, concatenated.
-    """
-    parts = []
-    r = reason[rej]
-    for code in REASONS:
-        num = _CODES[code]
-        m = r == num
-        if not m.any():
-            continue
-        idx = rej[m]
+def _quarantined(table: pa.Table, rej: np.ndarray, rownum: np.ndarray, reason: np.ndarray,
+                 blank: np.ndarray, dup: np.ndarray, pid: np.ndarray, index: AreaIndex,
+                 label: str, malformed: pd.DataFrame) -> QuarantinedRows:
+    """Collect a file's quarantined rows as Arrow columns (see :class:`QuarantinedRows`)."""
+    rows = None
+    outside = False
+    if rej.size:
+        idx = rej[np.argsort(reason[rej], kind="stable")]  # by reason, in REASONS order
+        r = reason[idx]
         sub_t = table.take(pa.array(idx))
-        d: dict[str, object] = {"file": label, "reason": code, "detail": REASONS[code],
-                                "row": rownum[idx]}
+        k = idx.size
+        # strip every column in one kernel call: the columns end to end, then cut back
+        cols = [pc.cast(col, pa.string()) if pa.types.is_dictionary(col.type) else col
+                for col in sub_t.columns]
+        flat = _trim_null(pa.chunked_array([c for col in cols for c in col.chunks],
+                                           pa.string()).combine_chunks())
+        detail = _REASON_DETAILS[r - 1]
+        out_rows = r == _CODES["lsoa_outside_area"]
+        if out_rows.any():  # REASONS[code] + ": " + lsoa_la_name.fillna("unknown authority")
+            outside = True
+            head = REASONS["lsoa_outside_area"] + ": "
+            detail = detail.copy()
+            detail[out_rows] = [head + ("unknown authority" if la is None else la)
+                                for la in (index.pair_la_name[p]
+                                           for p in pid[idx[out_rows]].tolist())]
+        arrays = [pa.array(_REASON_NAMES[r - 1], pa.string()), pa.array(detail, pa.string()),
+                  pa.array(rownum[idx])]
+        arrays += [flat.slice(j * k, k) for j in range(len(COLUMNS))]
+        arrays.append(pa.array(np.where(blank[idx], "blank",
+                                        np.where(dup[idx], "duplicate", "present")).tolist(),
+                               pa.string()))
+        rows = pa.Table.from_arrays(arrays, schema=_QUARANTINE_SCHEMA)
+    return QuarantinedRows(label, rows, outside, malformed if len(malformed) else None)
+
+
+_QUARANTINE_COLUMNS = ["reason", "detail", "row", *COLUMNS, "crime_id_status"]
+_QUARANTINE_SCHEMA = pa.schema([(c, pa.int64() if c == "row" else pa.string())
+                                for c in _QUARANTINE_COLUMNS])
+
+
+@dataclass
+class QuarantinedRows:
+    """A file's quarantined rows, kept as Arrow columns until a frame is needed.
+
+    :func:`clean` builds a file's quarantine by concatenating one
+    :func:`~lvrn_analysis.validation.quarantine` frame per reason (in :data:`REASONS`
+    order) and then the malformed rows. The reason frames have the same columns and
+    dtypes except ``detail`` (``string`` for ``lsoa_outside_area``, ``str``
+    otherwise; concatenated: ``string``), so :meth:`frame` builds them as one frame
+    with the rows in that order. Files whose rows have the same :attr:`kind` make
+    frames with the same columns and dtypes, so :func:`quarantine_frame` builds one
+    frame for all of them, which is what concatenating their frames gives.
+
+    Attributes
+    ----------
+    label
+        The file label (the ``file`` column).
+    rows
+        Rows that broke a rule: ``reason``, ``detail``, ``row``, the normalised
+        columns, ``crime_id_status`` (``None`` if there are none).
+    outside
+        Whether some are ``lsoa_outside_area``.
+    malformed
+        Malformed rows (``row``, ``text``), or ``None``.
+    relabeled
+        Whether the label was replaced by the build (its ``file`` column is then
+        ``string``, as :func:`lvrn_analysis.build._relabel_result` makes it).
+    """
+
+    label: str
+    rows: pa.Table | None
+    outside: bool
+    malformed: pd.DataFrame | None
+    relabeled: bool = False
+
+    def __getstate__(self) -> dict:
+        # a few rows: plain lists pickle much faster than an Arrow table
+        state = dict(self.__dict__)
+        if self.rows is not None:
+            state["rows"] = self.rows.to_pydict()
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        if state["rows"] is not None:
+            state["rows"] = pa.table(state["rows"], schema=_QUARANTINE_SCHEMA)
+        self.__dict__.update(state)
+
+    @property
+    def kind(self) -> tuple[bool, bool, bool, bool]:
+        """Which columns and dtypes the frame has."""
+        return (self.rows is not None, self.outside, self.malformed is not None,
+                self.relabeled)
+
+    def frame(self) -> pd.DataFrame:
+        """Return the quarantine frame of this file, as :func:`clean` returns it."""
+        return quarantine_frame([self])
+
+
+def quarantine_frame(files: list[QuarantinedRows]) -> pd.DataFrame:
+    """Return the quarantine frames of files of one :attr:`~QuarantinedRows.kind`, concatenated.
+
+    For one file this is its frame as :func:`clean` builds it; for several, the
+    same rows as concatenating their frames (each file's rows in the same order).
+
+    Parameters
+    ----------
+    files
+        Files whose rows all have the same kind.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows.
+    """
+    has_rows, outside, has_mal, relabeled = files[0].kind
+    if any(f.kind != files[0].kind for f in files):
+        raise ValueError("quarantine_frame needs files of one kind")
+    parts = []
+    if has_rows:
+        tables = [f.rows for f in files]
+        t = pa.concat_tables(tables)  # type: ignore[arg-type]
+        labels = np.repeat(np.array([f.label for f in files], dtype=object),
+                           [x.num_rows for x in tables])  # type: ignore[union-attr]
+        d: dict[str, object] = {
+            "file": pd.array(labels, dtype=_STR),
+            "reason": pd.array(t.column("reason"), dtype=_STR),
+            "detail": pd.array(t.column("detail"), dtype="string" if outside else _STR),
+            "row": t.column("row").to_numpy(),
+        }
         for c in COLUMNS:
-            d[c] = pd.arrays.ArrowStringArray(_trim_null(sub_t.column(c)))
-        d["crime_id_status"] = np.where(blank[idx], "blank",
-                                        np.where(dup[idx], "duplicate", "present"))
-        d[WEIGHT] = np.ones(idx.size, dtype=np.int64)
-        if code == "lsoa_outside_area":
-            lla = pd.Series(pd.array([index.pair_la_name[p] for p in pid[idx].tolist()],
-                                     dtype="string"))
-            d["detail"] = (REASONS[code] + ": " + lla.fillna("unknown authority")) \
-                .astype("string").array
+            d[c] = pd.arrays.ArrowStringArray(t.column(c))
+        d["crime_id_status"] = pd.array(t.column("crime_id_status"), dtype=_STR)
+        d[WEIGHT] = np.ones(t.num_rows, dtype=np.int64)
         parts.append(pd.DataFrame(d))
-    if len(malformed):
-        parts.append(_malformed_part(malformed, label))
-    return pd.concat(parts, ignore_index=True) if parts else _empty_rejected(label)
+    if has_mal:
+        parts += [_malformed_part(f.malformed, f.label) for f in files]  # type: ignore[arg-type]
+    if not parts:
+        frame = _empty_rejected(files[0].label)
+    elif len(parts) == 1:
+        frame = parts[0]
+    else:
+        frame = pd.concat(parts, ignore_index=True)
+    if relabeled and not frame.empty and "file" in frame.columns:
+        frame["file"] = frame["file"].astype("string")
+    return frame
+
+
+_STR = pd.StringDtype(na_value=np.nan)
 
 
 def iter_fast(path: str | Path, area: AreaConfig,
@@ -1316,12 +1705,61 @@ def iter_fast(path: str | Path, area: AreaConfig,
 
 def _month_force_codes(res: PoliceFileResult) -> tuple[np.ndarray, np.ndarray, list]:
     """Per kept group a (month, force) code, the distinct codes and their owner keys."""
-    code = res.month * (len(res.forces) + 1) + res.force
+    code = res.month.astype(np.int64) * (len(res.forces) + 1) + res.force
     uniq = np.unique(code)
     keys = [("<NA>" if res.forces[c % (len(res.forces) + 1)] is None
              else res.forces[c % (len(res.forces) + 1)],
              str(res.months[c // (len(res.forces) + 1)])[:7]) for c in uniq.tolist()]
     return code, uniq, keys
+
+
+_WORKER: dict[str, object] = {}
+
+
+def worker_init(area: AreaConfig,
+                relabel: Callable[[PoliceFileResult], None] | None = None) -> None:
+    """Set up a worker process of :func:`worker_load` (a process-pool initializer)."""
+    _WORKER.clear()
+    _WORKER["area"] = area
+    _WORKER["relabel"] = relabel
+
+
+@dataclass(frozen=True)
+class WorkerFailure:
+    """A :class:`~lvrn_analysis.validation.SourceError` raised in a worker process.
+
+    ``SourceError`` cannot be unpickled (its constructor takes more than the
+    message), so workers send this instead and the parent raises it again.
+    """
+
+    path: str
+    message: str
+    row: int | None
+    column: str | None
+
+    def error(self) -> SourceError:
+        """Return the error to raise."""
+        return SourceError(self.path, self.message, row=self.row, column=self.column)
+
+
+def worker_load(path: str | Path) -> list[PoliceFileResult] | WorkerFailure:
+    """Load one path in a worker process; results come detached (:meth:`PoliceFileResult.detach`).
+
+    Each result first goes through the ``relabel`` function given to
+    :func:`worker_init` (the build makes labels relative there).
+    """
+    area = _WORKER["area"]
+    relabel = _WORKER.get("relabel")
+    out = []
+    sent = _WORKER.setdefault("sent", set())
+    try:
+        for r in iter_fast(path, area):  # type: ignore[arg-type]
+            if relabel is not None:
+                relabel(r)  # type: ignore[operator]
+            out.append(r.detach(sent))  # type: ignore[arg-type]
+    except SourceError as exc:
+        return WorkerFailure(exc.path, exc.message, exc.row, exc.column)
+    return out
 
 
 def resolve_overlaps_fast(results: list[PoliceFileResult]) -> list[PoliceFileResult]:
@@ -1344,7 +1782,7 @@ def resolve_overlaps_fast(results: list[PoliceFileResult]) -> list[PoliceFileRes
             _, res.rejected = _move_superseded(res.kept_frame(), res.rejected, lost, winner,
                                                res.path)
             res.reasons["superseded_month"] = (res.reasons.get("superseded_month", 0)
-                                               + int(res.n[lost].sum()))
+                                               + int(res.n[lost].sum(dtype=np.int64)))
             res.keep_only(~lost)
             res.check_accounting()
     return results
@@ -1376,7 +1814,7 @@ def kept_blocks(results: list[PoliceFileResult]) -> list[tuple[PoliceFileResult,
     for res in results:
         if not len(res.n):
             continue
-        code = res.month * (len(res.forces) + 1) + res.force
+        code = res.month.astype(np.int64) * (len(res.forces) + 1) + res.force
         cuts = np.flatnonzero(np.diff(code)) + 1
         starts = np.concatenate(([0], cuts))
         stops = np.concatenate((cuts, [len(code)]))
@@ -1395,7 +1833,7 @@ def kept_pairs(results: list[PoliceFileResult]) -> pd.DataFrame:
     found = set()
     for res in results:
         nf = len(res.forces) + 1
-        for c in np.unique(res.month * nf + res.force).tolist():
+        for c in np.unique(res.month.astype(np.int64) * nf + res.force).tolist():
             found.add((res.forces[c % nf], res.months[c // nf]))
     pairs = sorted(found, key=lambda p: (_na_first(p[0]), p[1] or ""))
     return pd.DataFrame({
