@@ -57,6 +57,14 @@ class SourceError(ValueError):
             where.append(f"column {column!r}")
         super().__init__(": ".join([", ".join(where), message]))
 
+    def __reduce__(self) -> tuple:
+        """Pickle with row and column (worker processes send errors to the parent)."""
+        return (_source_error, (self.path, self.message, self.row, self.column))
+
+
+def _source_error(path: str, message: str, row: int | None, column: str | None) -> SourceError:
+    return SourceError(path, message, row=row, column=column)
+
 
 @dataclass
 class LoadResult:
