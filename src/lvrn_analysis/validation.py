@@ -66,8 +66,37 @@ def _source_error(path: str, message: str, row: int | None, column: str | None) 
     return SourceError(path, message, row=row, column=column)
 
 
+class Accounting:
+    """Row accounting shared by every load result: rows in = kept + rejected.
+
+    Subclasses provide ``source``, ``path``, ``sha256``, ``notes``, ``rows_in``,
+    ``rows_kept``, ``rows_rejected`` and ``rejected_by_reason()``.
+    """
+
+    def check_accounting(self) -> None:
+        """Raise :class:`AssertionError` unless rows in = kept + rejected."""
+        if self.rows_in != self.rows_kept + self.rows_rejected:
+            raise AssertionError(
+                f"{self.path}: rows in {self.rows_in} != kept {self.rows_kept} + "
+                f"rejected {self.rows_rejected}"
+            )
+
+    def as_record(self) -> dict[str, object]:
+        """Return the manifest record for this file."""
+        return {
+            "source": self.source,
+            "file": self.path,
+            "sha256": self.sha256,
+            "rows_in": int(self.rows_in),
+            "rows_kept": int(self.rows_kept),
+            "rows_rejected": int(self.rows_rejected),
+            "rejected_by_reason": self.rejected_by_reason(),
+            "notes": list(self.notes),
+        }
+
+
 @dataclass
-class LoadResult:
+class LoadResult(Accounting):
     """The outcome of loading one input file.
 
     Attributes
@@ -115,26 +144,6 @@ class LoadResult:
         s = pd.Series(w, index=self.rejected.index).groupby(self.rejected["reason"]).sum()
         return {str(k): int(v) for k, v in s.sort_index().items()}
 
-    def check_accounting(self) -> None:
-        """Raise :class:`AssertionError` unless rows in = kept + rejected."""
-        if self.rows_in != self.rows_kept + self.rows_rejected:
-            raise AssertionError(
-                f"{self.path}: rows in {self.rows_in} != kept {self.rows_kept} + "
-                f"rejected {self.rows_rejected}"
-            )
-
-    def as_record(self) -> dict[str, object]:
-        """Return the manifest record for this file."""
-        return {
-            "source": self.source,
-            "file": self.path,
-            "sha256": self.sha256,
-            "rows_in": int(self.rows_in),
-            "rows_kept": int(self.rows_kept),
-            "rows_rejected": int(self.rows_rejected),
-            "rejected_by_reason": self.rejected_by_reason(),
-            "notes": list(self.notes),
-        }
 
 
 def _weighted_len(df: pd.DataFrame) -> int:

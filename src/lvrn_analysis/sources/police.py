@@ -81,6 +81,7 @@ from lvrn_analysis.geography import (
 )
 from lvrn_analysis.validation import (
     WEIGHT,
+    Accounting,
     LoadResult,
     SourceError,
     decode_text,
@@ -1189,7 +1190,7 @@ def area_index(area: AreaConfig) -> AreaIndex:
 
 
 @dataclass(eq=False)
-class PoliceFileResult:
+class PoliceFileResult(Accounting):
     """The outcome of loading one street-level file on the fast path.
 
     Holds the same information as a :class:`~lvrn_analysis.validation.LoadResult`
@@ -1265,27 +1266,6 @@ class PoliceFileResult:
     def rejected_by_reason(self) -> dict[str, int]:
         """Return quarantined input rows per reason, sorted by reason."""
         return {k: int(v) for k, v in sorted(self.reasons.items()) if v}
-
-    def check_accounting(self) -> None:
-        """Raise :class:`AssertionError` unless rows in = kept + rejected."""
-        if self.rows_in != self.rows_kept + self.rows_rejected:
-            raise AssertionError(
-                f"{self.path}: rows in {self.rows_in} != kept {self.rows_kept} + "
-                f"rejected {self.rows_rejected}"
-            )
-
-    def as_record(self) -> dict[str, object]:
-        """Return the manifest record (as :meth:`LoadResult.as_record`)."""
-        return {
-            "source": self.source,
-            "file": self.path,
-            "sha256": self.sha256,
-            "rows_in": int(self.rows_in),
-            "rows_kept": int(self.rows_kept),
-            "rows_rejected": int(self.rows_rejected),
-            "rejected_by_reason": self.rejected_by_reason(),
-            "notes": list(self.notes),
-        }
 
     def kept_frame(self) -> pd.DataFrame:
         """Return the kept aggregate as :func:`clean` returns it."""
