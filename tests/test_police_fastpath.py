@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import json
 import random
 import zipfile
 from functools import cache
@@ -513,3 +514,20 @@ def test_duplicate_detection_paths_agree():
     for blank, dup in (fast, slow):
         assert (blank == series.isna().to_numpy()).all()
         assert (dup == want_dup).all()
+
+
+def test_load_area_reads_a_multi_force_file(tmp_path, monkeypatch, national):
+    """`lvrn build --area national.yml` goes through config.load_area."""
+    from lvrn_analysis.cli import main
+    from lvrn_analysis.config import load_area
+
+    area = load_area(national.area_yaml)
+    assert isinstance(area, police.MultiForceArea)
+    assert area == police.load_multi_force_area(national.area_yaml)
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", "--area", str(national.area_yaml), "--raw", str(national.raw_dir),
+                 "--out", "out", "--no-synthetic", "--quiet"]) == 0
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    police_in = [r for r in manifest["inputs"] if r["table"] == "police_street"]
+    assert len(police_in) == 9
+    assert sum(r["rows_in"] for r in police_in) == national.rows

@@ -80,7 +80,10 @@ def load_area(name_or_path: str | Path = "lancashire") -> AreaConfig:
     ----------
     name_or_path
         ``"lancashire"`` or ``"leicestershire"`` (shipped), or a path to a YAML
-        file with the same keys.
+        file with the same keys. A file whose ``police`` has ``forces`` (a list of
+        ``{force, file_slug}``) and an ``authorities_file`` describes an area of
+        several forces, e.g. for a national comparison (see
+        :func:`lvrn_analysis.sources.police.load_multi_force_area`).
 
     Returns
     -------
@@ -116,6 +119,11 @@ def load_area(name_or_path: str | Path = "lancashire") -> AreaConfig:
         raise ConfigError(f"{src}: not valid YAML ({exc})") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{src}: expected a mapping at the top level")
+    if isinstance(raw.get("police"), dict) and "forces" in raw["police"]:
+        # several forces (e.g. a national comparison): authorities come from a CSV
+        from lvrn_analysis.sources.police import load_multi_force_area
+
+        return load_multi_force_area(p)
     for key in _REQUIRED:
         _get(raw, key, src)
     police = raw["police"]
