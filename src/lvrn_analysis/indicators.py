@@ -928,14 +928,22 @@ def isratio(
     out, levels, multiple, keys, obs, exp, _ = _isr_core(
         data, x, n, x_ref, n_ref, confidence, group_by, observed_totals
     )
+    return _scaled_ratio(out, obs, exp, refvalue, levels, multiple, keys,
+                         f"indirectly standardised ratio x {_fmt_mult(refvalue)}", refvalue)
+
+
+def _scaled_ratio(out: pd.DataFrame, obs: np.ndarray, exp: np.ndarray, scale: float | np.ndarray,
+                  levels: list[float], multiple: bool, keys: list[str], label: str,
+                  multiplier: float) -> pd.DataFrame:
+    """Finish an ISR or ISRatio: (O / E) x scale with exact/Byars limits of O, scaled alike."""
     limits = []
     exact = obs < EXACT_BELOW
     for c in levels:
         lo, up, exact = _poisson_limits(obs, c)
-        limits.append((lo / exp * refvalue, up / exp * refvalue))
+        limits.append((lo / exp * scale, up / exp * scale))
     method = pd.Series(np.where(exact, "Exact", "Byars"), index=out.index, dtype="str")
-    _put(out, obs / exp * refvalue, limits, levels, multiple, method)
-    _attrs(out, f"indirectly standardised ratio x {_fmt_mult(refvalue)}", refvalue, levels)
+    _put(out, obs / exp * scale, limits, levels, multiple, method)
+    _attrs(out, label, multiplier, levels)
     return _finish(out, keys)
 
 
@@ -982,15 +990,9 @@ def isr(
     )
     rate = ref_rate * multiplier
     out["ref_rate"] = rate
-    limits = []
-    exact = obs < EXACT_BELOW
-    for c in levels:
-        lo, up, exact = _poisson_limits(obs, c)
-        limits.append((lo / exp * rate, up / exp * rate))
-    method = pd.Series(np.where(exact, "Exact", "Byars"), index=out.index, dtype="str")
-    _put(out, obs / exp * rate, limits, levels, multiple, method)
-    _attrs(out, f"indirectly standardised rate per {_fmt_mult(multiplier)}", multiplier, levels)
-    return _finish(out, keys)
+    return _scaled_ratio(out, obs, exp, rate, levels, multiple, keys,
+                         f"indirectly standardised rate per {_fmt_mult(multiplier)}",
+                         multiplier)
 
 
 # ---------------------------------------------------------------------------
