@@ -223,6 +223,39 @@ def test_large_file_with_malformed_rows_in_late_blocks():
     compare_bytes(text([rows[0], *body]), "2020-04-lancashire-street.csv")
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_many_parse_blocks(monkeypatch, seed):
+    """Columns in many chunks (one dictionary each) give the same result as one chunk.
+
+    Blocks of 4 KiB cut a file into dozens of chunks; defects placed at random make
+    values (months, forces, LSOAs, blanks) that first appear in a late block.
+    """
+    monkeypatch.setattr(police, "_BLOCK_SIZE", 4096)
+    rng = random.Random(100 + seed)
+    rows = list(ROWS) * 4
+    for i in rng.sample(range(len(rows) // 2, len(rows)), rng.randint(5, 30)):
+        rows[i] = rng.choice(MUTATIONS)(rows[i])
+    got = compare_bytes(text([HEAD, *rows]), LABEL, lancs() if seed % 2 else leics())
+    table, *_ = police.parse_street_table(text([HEAD, *rows]), LABEL, police._DICT_COLUMNS)
+    assert table.column("month").num_chunks > 1
+    assert got.rows_in == got.rows_kept + got.rows_rejected
+
+
+def test_ingest_memory_pool_is_scoped():
+    import pyarrow as pa
+
+    before = pa.default_memory_pool().backend_name
+    with police.ingest_memory_pool():
+        inside = pa.default_memory_pool().backend_name
+        arr = pa.array(np.arange(1000))
+    assert pa.default_memory_pool().backend_name == before
+    assert arr.sum().as_py() == 499500  # buffers from the build's pool outlive it
+    if police._jemalloc_pool() is not None:
+        assert inside == "jemalloc"
+    else:
+        assert inside == before
+
+
 def test_area_index_matches_assign_authority():
     codes = ["E01012607", "E01012607", None, "E1.00E+06", "E01000001", "W01000001",
              "E01\u0661\u0662\u0663\u0664\u0665\u0666", "E010126071\n", "E01012607 "]

@@ -56,7 +56,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from lvrn_analysis._resources import reference_file
 from lvrn_analysis.config import AreaConfig
@@ -499,6 +498,8 @@ def byars_ci(count: np.ndarray, z: float = 1.959963984540054) -> tuple[np.ndarra
     Formulas as in PHEindicatormethods (``utils.R``): exact chi-squared below 10,
     Byars' approximation otherwise.
     """
+    from scipy import stats  # here, not at import: the build never needs SciPy
+
     x = np.asarray(count, dtype=float)
     conf = 2 * stats.norm.cdf(z) - 1
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -55,6 +55,7 @@ authorities.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import os
@@ -454,7 +455,10 @@ def parse_street_table(data: bytes, label: str, dictionary: Collection[str] = ()
         raise SourceError(label, f"not a data.police.uk street-level header ({why})", row=1)
     table, bad = _read_arrow(data, label, dictionary, quoting=True)
     n_read = table.num_rows + len(bad)
-    if n_read != _data_lines_quick(data) and n_read != (expected := _data_lines(data)):
+    # only a quote character can make the reader join lines, so files without one
+    # (most data.police.uk files) skip the line count
+    if b'"' in data and n_read != _data_lines_quick(data) and \
+            n_read != (expected := _data_lines(data)):
         # a stray quote opened a field that swallowed the following lines: no value
         # of this format spans lines, so read again with quotes taken literally
         swallowed = expected - table.num_rows - len(bad)
@@ -485,15 +489,36 @@ def parse_street_table(data: bytes, label: str, dictionary: Collection[str] = ()
 
 
 def _data_lines_quick(data: bytes) -> int:
-    """Count the data lines fast (exact unless blank lines come in runs)."""
-    n = data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
-    return n - 1 - data.count(b"\n\n") - data.count(b"\n\r\n")
+    """Count the data lines fast: lines after the header that are neither empty nor a lone CR.
+
+    One vectorised pass over the bytes (three ``bytes.count`` passes cost a quarter
+    of the fast path). Lines of spaces count here but not in :func:`_data_lines`,
+    which the caller falls back on when this count does not match.
+    """
+    if not data:
+        return 0
+    b = np.frombuffer(data, dtype=np.uint8)
+    nl = np.flatnonzero(b == 10)
+    if not nl.size:
+        return 0
+    gap = np.diff(nl)
+    empty = int(np.count_nonzero(gap == 1))
+    two = np.flatnonzero(gap == 2)
+    if two.size:
+        empty += int(np.count_nonzero(b[nl[two] + 1] == 13))
+    return nl.size - 1 - empty + (0 if nl[-1] == b.size - 1 else 1)
 
 
 def _data_lines(data: bytes) -> int:
     """Count the non-blank lines after the header (what the CSV reader should return)."""
     body = data[data.find(b"\n") + 1:] if b"\n" in data else b""
     return sum(1 for line in body.splitlines() if line.strip())
+
+
+#: Parse block of the CSV reader. Blocks of 1 MiB parse about a quarter faster than
+#: 16 MiB ones here (fewer fresh pages per block; benchmarks/ingest.py); a column
+#: then has one chunk per block.
+_BLOCK_SIZE = 1 << 20
 
 
 def _read_arrow(data: bytes, label: str, dictionary: Collection[str], *, quoting: bool
@@ -510,7 +535,7 @@ def _read_arrow(data: bytes, label: str, dictionary: Collection[str], *, quoting
             pa.BufferReader(data),
             read_options=pacsv.ReadOptions(
                 use_threads=False, column_names=list(COLUMNS), skip_rows=1,
-                block_size=1 << 24,
+                block_size=_BLOCK_SIZE,
             ),
             parse_options=pacsv.ParseOptions(
                 invalid_row_handler=_handler, quote_char='"' if quoting else False),
@@ -873,10 +898,15 @@ def _strip(value: str) -> str:
 
 def _encode(col: pa.ChunkedArray) -> tuple[np.ndarray, list[str | None]]:
     """Dictionary-encode a column: per-row codes and the distinct values, normalised."""
-    if pa.types.is_dictionary(col.type) and col.num_chunks == 1:
-        d = col.chunk(0)
-        values = _trim_null(d.dictionary).to_pylist() + [None]  # last: missing values
-        idx = d.indices if d.null_count == 0 else pc.fill_null(d.indices, len(values) - 1)
+    if pa.types.is_dictionary(col.type) and col.num_chunks:
+        if col.num_chunks > 1:  # one dictionary per parse block: unify them
+            col = col.unify_dictionaries()
+            idx = pa.concat_arrays([c.indices for c in col.chunks])
+        else:
+            idx = col.chunk(0).indices
+        values = _trim_null(col.chunk(0).dictionary).to_pylist() + [None]  # last: missing
+        if idx.null_count:
+            idx = pc.fill_null(idx, len(values) - 1)
         return idx.to_numpy(zero_copy_only=False), values
     if pa.types.is_dictionary(col.type):
         col = pc.cast(col, pa.string())
@@ -897,22 +927,6 @@ _WS_BYTES[[9, 10, 11, 12, 13, 32]] = True  # Arrow's ASCII whitespace
 _WS_BYTES[128:] = True  # any non-ASCII byte: let the kernel decide
 
 
-def _needs_trim(arr: pa.Array) -> bool:
-    """Whether stripping could change a value (a first or last byte may be whitespace)."""
-    if arr.type != pa.string() or arr.null_count == len(arr):
-        return arr.null_count != len(arr)
-    off = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=len(arr) + 1,
-                        offset=arr.offset * 4)
-    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
-    lens = np.diff(off)
-    live = lens > 0
-    if not live.any():
-        return True  # only empty strings (nulls after stripping): take the slow path
-    first = data[off[:-1][live]]
-    last = data[off[1:][live] - 1]
-    return bool(_WS_BYTES[first].any() or _WS_BYTES[last].any())
-
-
 def _crime_id_status(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """Return (blank, duplicate) per row, as :func:`_normalise_raw` sets ``crime_id_status``.
 
@@ -924,31 +938,32 @@ def _crime_id_status(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """
     arr = col.combine_chunks()
     n = len(arr)
-    if n and arr.type == pa.string() and not _needs_trim(arr):
+    if n and arr.type == pa.string():
         valid = pc.is_valid(arr).to_numpy(zero_copy_only=False)
+        if not valid.any():
+            return np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
         off = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=n + 1,
                             offset=arr.offset * 4)
         lens = np.diff(off)
-        width = int(lens[valid][0]) if valid.any() else 0
-        blank = ~valid | (lens == 0)
-        if not valid.any():
-            return blank, np.zeros(n, dtype=bool)
+        width = int(lens[valid][0])
         if width and width % 8 == 0 and (lens[valid] == width).all() and \
                 (lens[~valid] == 0).all():
-            rows = np.flatnonzero(valid)
             data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[off[0]:off[-1]]
-            words = data.view(np.uint64).reshape(-1, width // 8)  # one row per valid value
-            h = words[:, 0].copy()
-            for j in range(1, words.shape[1]):
-                h = (h * np.uint64(0x100000001B3)) ^ words[:, j]
-            hs = np.sort(h)
-            dup = np.zeros(n, dtype=bool)
-            for v in np.unique(hs[1:][hs[1:] == hs[:-1]]).tolist():
-                same = np.flatnonzero(h == v)  # rows sharing a hash, in file order
-                for i, c in enumerate(same.tolist()[1:], start=1):
-                    # a duplicate only if an earlier row holds the very same bytes
-                    dup[rows[c]] = bool((words[same[:i]] == words[c]).all(axis=1).any())
-            return blank, dup
+            ends = data.reshape(-1, width)[:, [0, -1]]  # first and last byte of each value
+            if not _WS_BYTES[ends].any():  # no value needs stripping
+                rows = np.flatnonzero(valid)
+                words = data.view(np.uint64).reshape(-1, width // 8)  # one row per value
+                h = words[:, 0].copy()
+                for j in range(1, words.shape[1]):
+                    h = (h * np.uint64(0x100000001B3)) ^ words[:, j]
+                hs = np.sort(h)
+                dup = np.zeros(n, dtype=bool)
+                for v in np.unique(hs[1:][hs[1:] == hs[:-1]]).tolist():
+                    same = np.flatnonzero(h == v)  # rows sharing a hash, in file order
+                    for i, c in enumerate(same.tolist()[1:], start=1):
+                        # a duplicate only if an earlier row holds the very same bytes
+                        dup[rows[c]] = bool((words[same[:i]] == words[c]).all(axis=1).any())
+                return ~valid, dup
     cid = _trim_null(arr)
     blank = ~pc.is_valid(cid).to_numpy(zero_copy_only=False)
     cidx = pc.fill_null(pc.dictionary_encode(cid).indices, -1) \
@@ -1702,10 +1717,44 @@ def _month_force_codes(res: PoliceFileResult) -> tuple[np.ndarray, np.ndarray, l
 _WORKER: dict[str, object] = {}
 
 
+def _jemalloc_pool() -> pa.MemoryPool | None:
+    """Return pyarrow's jemalloc pool, or ``None`` if this pyarrow has none (Windows)."""
+    try:
+        return pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        return None
+
+
+@contextlib.contextmanager
+def ingest_memory_pool() -> Iterator[None]:
+    """Make jemalloc Arrow's default memory pool while police files are read.
+
+    pyarrow's default pool (mimalloc in the Linux wheels) hands large buffers back to
+    the system when they are released, so the buffers of every file and of every
+    row group of the kept table are faulted in afresh; jemalloc keeps them for the
+    next one. At 20 million rows this saved about a tenth of the build's time
+    (``benchmarks/ingest.py``, ``docs/benchmarks.md``). Where pyarrow has no jemalloc
+    the default pool stays; the previous default is restored on exit.
+    """
+    pool = _jemalloc_pool()
+    if pool is None:
+        yield
+        return
+    old = pa.default_memory_pool()
+    pa.set_memory_pool(pool)
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(old)
+
+
 def worker_init(area: AreaConfig,
                 relabel: Callable[[PoliceFileResult], None] | None = None) -> None:
     """Set up a worker process of :func:`worker_load` (a process-pool initializer)."""
     _WORKER.clear()
+    pool = _jemalloc_pool()  # see ingest_memory_pool (a worker process is ours to set)
+    if pool is not None:
+        pa.set_memory_pool(pool)
     _WORKER["area"] = area
     _WORKER["relabel"] = relabel
 
