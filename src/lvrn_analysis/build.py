@@ -469,14 +469,14 @@ class _KeptWriter:
         geo = pa.array(np.concatenate([p[2] for p in parts]))
         sizes = np.array([len(p[2]) for p in parts], dtype=np.int64)
         month = np.repeat(np.array([p[0] for p in parts], dtype="datetime64[us]"), sizes)
-        force = pa.chunked_array([pa.nulls(k, pa.large_string()) if p[1] is None else
-                                  pa.repeat(pa.scalar(p[1], pa.large_string()), k)
-                                  for p, k in zip(parts, sizes.tolist(), strict=True)],
-                                 pa.large_string())
+        names = list(dict.fromkeys(p[1] for p in parts))  # the chunk's forces (None too)
+        at = {f: i for i, f in enumerate(names)}
+        force = pa.array(names, pa.large_string()).take(
+            pa.array(np.repeat(np.array([at[p[1]] for p in parts], dtype=np.int32), sizes)))
         ctype = pa.array(np.concatenate([p[3] for p in parts]).astype(np.int32))
         cols: dict[str, object] = {
             "month": pa.array(month, pa.timestamp("us")),
-            "force": force.combine_chunks(),
+            "force": force,
             "crime_type": _CRIME_TYPES.take(ctype),
             "count": pa.array(np.concatenate([p[4] for p in parts]).astype(np.int64)),
         }

@@ -1531,6 +1531,31 @@ def _rank(keys: list) -> np.ndarray:
     return np.array([order[k] for k in keys], dtype=np.int64)
 
 
+def _take_rows(table: pa.Table, idx: np.ndarray) -> pa.Table:
+    """``table.take(idx)`` without first joining the table's chunks.
+
+    ``Table.take`` concatenates every chunk of a column (for dictionary columns,
+    unifying their dictionaries) before taking a handful of rows, which cost more
+    than the rest of the quarantine. Here each record batch gives its own rows and
+    the few rows are then put in the order of ``idx``. Dictionary columns may come
+    back with one dictionary per batch (same values).
+    """
+    batches = table.to_batches()
+    if len(batches) <= 1:
+        return table.take(pa.array(idx))
+    order = np.argsort(idx, kind="stable")
+    srt = idx[order]
+    bounds = np.cumsum([0] + [b.num_rows for b in batches])
+    parts = []
+    for k in np.unique(np.searchsorted(bounds, srt, side="right") - 1).tolist():
+        sel = srt[(srt >= bounds[k]) & (srt < bounds[k + 1])] - bounds[k]
+        parts.append(batches[k].take(pa.array(sel)))
+    picked = pa.Table.from_batches(parts, schema=table.schema)
+    back = np.empty_like(order)
+    back[order] = np.arange(order.size)
+    return picked.take(pa.array(back))
+
+
 def _quarantined(table: pa.Table, rej: np.ndarray, rownum: np.ndarray, reason: np.ndarray,
                  blank: np.ndarray, dup: np.ndarray, pid: np.ndarray, index: AreaIndex,
                  label: str, malformed: pd.DataFrame) -> QuarantinedRows:
@@ -1540,7 +1565,7 @@ def _quarantined(table: pa.Table, rej: np.ndarray, rownum: np.ndarray, reason: n
     if rej.size:
         idx = rej[np.argsort(reason[rej], kind="stable")]  # by reason, in REASONS order
         r = reason[idx]
-        sub_t = table.take(pa.array(idx))
+        sub_t = _take_rows(table, idx)
         k = idx.size
         # strip every column in one kernel call: the columns end to end, then cut back
         cols = [pc.cast(col, pa.string()) if pa.types.is_dictionary(col.type) else col
@@ -1704,10 +1729,20 @@ def iter_fast(path: str | Path, area: AreaConfig,
         yield load_fast(data, label, area, index)
 
 
+def _mf_unique(res: PoliceFileResult) -> tuple[np.ndarray, np.ndarray]:
+    """Per kept group the code ``month * (len(forces) + 1) + force``, and the distinct codes.
+
+    A monthly file of one force (the usual case) has one code: no sort needed.
+    """
+    code = res.month.astype(np.int64) * (len(res.forces) + 1) + res.force
+    if code.size and code[0] == code[-1] and not (code != code[0]).any():
+        return code, code[:1].copy()
+    return code, np.unique(code)
+
+
 def _month_force_codes(res: PoliceFileResult) -> tuple[np.ndarray, np.ndarray, list]:
     """Per kept group a (month, force) code, the distinct codes and their owner keys."""
-    code = res.month.astype(np.int64) * (len(res.forces) + 1) + res.force
-    uniq = np.unique(code)
+    code, uniq = _mf_unique(res)
     keys = [("<NA>" if res.forces[c % (len(res.forces) + 1)] is None
              else res.forces[c % (len(res.forces) + 1)],
              str(res.months[c // (len(res.forces) + 1)])[:7]) for c in uniq.tolist()]
@@ -1868,7 +1903,7 @@ def kept_pairs(results: list[PoliceFileResult]) -> pd.DataFrame:
     found = set()
     for res in results:
         nf = len(res.forces) + 1
-        for c in np.unique(res.month.astype(np.int64) * nf + res.force).tolist():
+        for c in _mf_unique(res)[1].tolist():
             found.add((res.forces[c % nf], res.months[c // nf]))
     pairs = sorted(found, key=lambda p: (_na_first(p[0]), p[1] or ""))
     return pd.DataFrame({
