@@ -386,9 +386,10 @@ def site_stage(workdir: Path) -> str:
     """Time the Lancashire pipeline from clean in a copy of the project (item 3 of #7).
 
     ``lvrn build`` (embedded real police months, synthetic twins, every source), then
-    ``lvrn its`` (the outcomes framework by ITS, without placebos), then ``lvrn site``
-    (executes every notebook - the Impact page runs the placebo tests - and renders).
-    The copy leaves the project's own notebooks and outputs untouched.
+    ``lvrn its`` (the outcomes framework by ITS), ``lvrn its --placebos`` (the same with
+    the in-time placebo test of every evaluated series), then ``lvrn site`` (executes
+    every notebook and renders). The copy leaves the project's own notebooks and
+    outputs untouched.
     """
     proj = workdir / "site_project"
     shutil.rmtree(proj, ignore_errors=True)
@@ -404,22 +405,23 @@ def site_stage(workdir: Path) -> str:
     lvrn = [sys.executable, "-m", "lvrn_analysis.cli"]
     steps = [("lvrn build (from clean)", [*lvrn, "build", "--quiet"]),
              ("lvrn its", [*lvrn, "its"]),
+             ("lvrn its --placebos", [*lvrn, "its", "--placebos"]),
              ("lvrn site", [*lvrn, "site", "--project", "."])]
     rows = []
     for name, cmd in steps:
         wall, peak, _ = _timed(cmd, proj)
         rows.append((name, wall, peak))
         print(f"  {name:<24} {wall:8.1f} s  peak {peak:8,.0f} MB", flush=True)
-    total = rows[0][1] + rows[2][1]
+    total = rows[0][1] + rows[3][1]
+    its = rows[2][1]
     lines = ["### site: the Lancashire pipeline from clean", "",
              "| step | wall time (s) | peak RSS (MB) |", "|---|---:|---:|"]
     lines += [f"| {n} | {w:.1f} | {p:,.0f} |" for n, w, p in rows]
     lines += ["", "| target (issue #7) | measured | target | met |", "|---|---:|---:|:---:|",
               f"| build + site from clean | {total:.1f} s | <= {SITE_TARGETS['build + site']:.0f}"
               f" s | {'yes' if total <= SITE_TARGETS['build + site'] else '**no**'} |",
-              f"| outcomes framework (lvrn its, no placebos) | {rows[1][1]:.1f} s | <= "
-              f"{SITE_TARGETS['its']:.0f} s | "
-              f"{'yes' if rows[1][1] <= SITE_TARGETS['its'] else '**no**'} |"]
+              f"| outcomes framework with placebos (lvrn its --placebos) | {its:.1f} s | <= "
+              f"{SITE_TARGETS['its']:.0f} s | {'yes' if its <= SITE_TARGETS['its'] else '**no**'} |"]
     return "\n".join(lines) + "\n"
 
 

@@ -489,3 +489,17 @@ def test_cli_build_unusable_raw_file_exits_1(capsys, tmp_path, monkeypatch):
     assert main(["build", "--raw", "raw", "--out", "out", "--no-synthetic", "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "2020-02-lancashire-street.csv" in err and "row 1" in err
+
+
+def test_cli_its_with_placebos(capsys, tmp_path, processed):
+    out = tmp_path / "its.csv"
+    assert main(["its", "--processed", str(processed), "--placebos", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "placebo_p" in text and "Blackpool" in text
+    res = pd.read_csv(out)
+    ev = res[res["status"] == "evaluated"]
+    assert len(ev) > 5 and ev["placebo_p"].between(0, 1).all()
+    assert (ev["n_placebo"] > 10).all()
+    blackpool = ev.loc[ev["area_code"] == "E06000009"].iloc[0]
+    assert blackpool["verdict"] == "improved" and blackpool["placebo_p"] < 0.1
+    assert res.loc[res["status"] != "evaluated", "placebo_p"].isna().all()

@@ -281,3 +281,19 @@ def test_power_study_table_and_answers():
     assert "Large" in impact.power_sentence(st)
     fig = impact.power_figure(st)
     assert "Power to detect" in fig.lvrn_alt
+
+
+def test_framework_placebos_match_the_page_test_in_any_number_of_processes(series, results,
+                                                                           truth, fw, area):
+    sub = results[results["area_code"].isin([BLACKPOOL, "E07000117", "E07000118"])]
+    one = impact.framework_placebos(series, sub, workers=1)
+    two = impact.framework_placebos(series, sub, workers=2)
+    pd.testing.assert_frame_equal(one, two)
+    assert list(one["area_code"]) == list(sub.loc[sub["status"] == "evaluated", "area_code"])
+    keys = impact.key_series(series, truth, fw, area)
+    page = impact.placebo(series, keys[0])  # the Impact page's Blackpool placebo
+    bp = one.set_index("area_code").loc[BLACKPOOL]
+    assert bp["n_placebo"] == page.n_placebo > 10
+    assert bp["placebo_p"] == pytest.approx(page.p_value)
+    assert bp["placebo_rank"] == page.rank
+    assert (one["placebo_p"] > 0).all() and (one["placebo_p"] <= 1).all()

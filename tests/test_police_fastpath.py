@@ -549,6 +549,24 @@ def test_duplicate_detection_paths_agree():
         assert (dup == want_dup).all()
 
 
+@pytest.mark.parametrize("buckets", [1, 3, 1 << 62])
+def test_repeated_values_survive_hash_collisions(buckets):
+    """Rows whose hashes collide are compared byte for byte (few buckets: many collisions)."""
+    rng = np.random.default_rng(buckets % 97)
+    pool = rng.integers(0, 2**63, size=(40, 8), dtype=np.int64).view(np.uint64)
+    words = pool[rng.integers(0, 40, 600)]
+    h = (words[:, 0] ^ words[:, 3]) % np.uint64(buckets)
+    rows = np.sort(rng.choice(900, 600, replace=False))
+    got = police._repeated_values(words, h, rows, 900)
+    want = np.zeros(900, dtype=bool)
+    seen = set()
+    for r, w in zip(rows.tolist(), map(bytes, words), strict=True):
+        want[r] = w in seen
+        seen.add(w)
+    assert (got == want).all()
+    assert want.sum() > 0
+
+
 def test_load_area_reads_a_multi_force_file(tmp_path, monkeypatch, national):
     """`lvrn build --area national.yml` goes through config.load_area."""
     from lvrn_analysis.cli import main

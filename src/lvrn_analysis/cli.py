@@ -160,13 +160,17 @@ def cmd_its(args: argparse.Namespace) -> int:
     series = impact.build_framework_series(counts, months, area, framework)
     model = impact.PRIMARY_MODEL if args.model == "primary" else impact.FRAMEWORK_DEFAULT_MODEL
     res = impact.evaluate(series, framework, model=model, alpha=args.alpha)
+    if args.placebos:
+        pl = impact.framework_placebos(series, res, model=model)
+        res = res.merge(pl, on=["indicator_id", "area_code"], how="left")
     cols = [c for c in ("indicator_id", "area_name", "area_code", "rate_ratio", "ci_low",
-                        "ci_high", "p_value", "p_holm", "verdict", "flags") if c in res.columns]
+                        "ci_high", "p_value", "p_holm", "verdict", "placebo_p", "flags")
+            if c in res.columns]
     out = res[cols].copy()
     for c in ("rate_ratio", "ci_low", "ci_high"):
         if c in out:
             out[c] = out[c].round(3)
-    for c in ("p_value", "p_holm"):
+    for c in ("p_value", "p_holm", "placebo_p"):
         if c in out:
             out[c] = out[c].map(lambda v: "" if pd.isna(v) else f"{v:.3g}")
     origin = "synthetic" if table.endswith("synthetic") else "real"
@@ -276,6 +280,10 @@ def parser() -> argparse.ArgumentParser:
                         "level-only: the framework default (default: %(default)s)")
     i.add_argument("--alpha", type=float, default=0.05, help="test level "
                    "(default: %(default)s)")
+    i.add_argument("--placebos", action="store_true",
+                   help="also run the in-time placebo test of every evaluated series "
+                        "(placebo_p: rank p-value of the real level change among fake "
+                        "pre-period go-live dates; one worker process per core)")
     i.add_argument("--out", default=None, help="write the full results table as CSV")
     i.set_defaults(func=cmd_its)
 

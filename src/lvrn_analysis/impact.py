@@ -98,6 +98,7 @@ __all__ = [
     "load_ground_truth",
     "monthly_population",
     "placebo",
+    "framework_placebos",
     "placebo_figure",
     "placebo_sentence",
     "power_figure",
@@ -1326,6 +1327,75 @@ def placebo(series: pd.DataFrame, key: KeySeries, *,
     return placebo_test(_key_frame(series, key), date="date", outcome="offences",
                         interruptions={"go-live": key.start}, exposure="population",
                         min_before=12, min_after=6, **kw)
+
+
+def _placebo_row(job: tuple[pd.DataFrame, KeySeries, dict[str, Any]]) -> dict[str, Any]:
+    frame, key, model = job
+    try:
+        pl = placebo(frame, key, model=model)
+    except ValueError as exc:  # pre-period too short for placebo dates
+        return {"indicator_id": key.indicator_id, "area_code": key.area_code,
+                "n_placebo": 0, "placebo_rank": np.nan, "placebo_p": np.nan,
+                "placebo_note": str(exc)}
+    return {"indicator_id": key.indicator_id, "area_code": key.area_code,
+            "n_placebo": pl.n_placebo, "placebo_rank": pl.rank, "placebo_p": pl.p_value,
+            "placebo_note": ""}
+
+
+def framework_placebos(series: pd.DataFrame, results: pd.DataFrame, *,
+                       model: Mapping[str, Any] | None = None,
+                       workers: int | None = None) -> pd.DataFrame:
+    """Run the in-time placebo test (:func:`placebo`) for every evaluated indicator x area.
+
+    Parameters
+    ----------
+    series
+        Framework series (:func:`build_framework_series`).
+    results
+        Output of :func:`evaluate`; rows with ``status == "evaluated"`` are tested, at
+        their ``intervention_start``.
+    model
+        Model; default :data:`PRIMARY_MODEL` (use the one ``results`` was fitted with).
+    workers
+        Worker processes (default: one per core, at most 4; ``1`` runs in this
+        process). The fits are deterministic, so the table does not depend on it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``indicator_id, area_code, n_placebo, placebo_rank, placebo_p, placebo_note``,
+        one row per evaluated series, in the order of ``results``. ``placebo_p`` is the
+        rank p-value of the real level change among the placebo ones (Lopez Bernal,
+        Cummins & Gasparrini 2018); ``placebo_note`` says why a series has none.
+    """
+    import multiprocessing as mp
+    import os
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    kw = dict(PRIMARY_MODEL if model is None else model)
+    ev = results[results["status"] == "evaluated"]
+    jobs = []
+    for r in ev.itertuples(index=False):
+        key = KeySeries(role="evaluated", indicator_id=str(r.indicator_id),
+                        area_code=str(r.area_code), name=str(r.area_name),
+                        true_rate_ratio=float("nan"),
+                        start=pd.Timestamp(r.intervention_start))
+        one = series[(series["indicator_id"] == key.indicator_id)
+                     & (series["area_code"] == key.area_code)]
+        jobs.append((one, key, kw))
+    cols = ["indicator_id", "area_code", "n_placebo", "placebo_rank", "placebo_p",
+            "placebo_note"]
+    if not jobs:
+        return pd.DataFrame(columns=cols)
+    n = workers if workers is not None else max(1, min(4, os.cpu_count() or 1))
+    if n < 2 or len(jobs) < 2:
+        rows = [_placebo_row(j) for j in jobs]
+    else:
+        ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        with ProcessPoolExecutor(max_workers=min(n, len(jobs)), mp_context=ctx) as pool:
+            rows = list(pool.map(_placebo_row, jobs))
+    return pd.DataFrame(rows, columns=cols)
 
 
 def placebo_figure(pl: PlaceboResults, key: KeySeries):

@@ -8,6 +8,8 @@ equivalent) rule applied; see the ``source`` column for the event that ended it.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -23,8 +25,14 @@ def lockdowns() -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``period_id``, ``name``, ``start``, ``end`` (datetime64, inclusive),
-        ``kind`` and ``source``, one row per lockdown, sorted by start.
+        ``kind`` and ``source``, one row per lockdown, sorted by start (a copy: the
+        file is read once per process).
     """
+    return _lockdowns().copy()
+
+
+@functools.cache
+def _lockdowns() -> pd.DataFrame:
     with reference_file(_FILE).open("r", encoding="utf-8") as fh:
         df = pd.read_csv(fh, dtype=str)
     df["start"] = pd.to_datetime(df["start"], format="%Y-%m-%d")
@@ -50,7 +58,7 @@ def lockdown_fraction(months: pd.Series | pd.DatetimeIndex) -> pd.DataFrame:
         the fraction of days in that month inside the period (0 to 1).
     """
     idx = pd.DatetimeIndex(pd.to_datetime(months)).to_period("M")
-    ld = lockdowns()
+    ld = _lockdowns()  # read only
     out = {}
     starts = idx.to_timestamp(how="start")
     ends = idx.to_timestamp(how="end").normalize()

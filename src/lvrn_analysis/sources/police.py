@@ -453,11 +453,13 @@ def parse_street_table(data: bytes, label: str, dictionary: Collection[str] = ()
                 ) if p
             )
         raise SourceError(label, f"not a data.police.uk street-level header ({why})", row=1)
-    table, bad = _read_arrow(data, label, dictionary, quoting=True)
+    # files without a quote character (most data.police.uk files) are read without
+    # quote handling (a little faster, same result) and skip the line count: only a
+    # quote can make the reader join lines
+    quoted = b'"' in data
+    table, bad = _read_arrow(data, label, dictionary, quoting=quoted)
     n_read = table.num_rows + len(bad)
-    # only a quote character can make the reader join lines, so files without one
-    # (most data.police.uk files) skip the line count
-    if b'"' in data and n_read != _data_lines_quick(data) and \
+    if quoted and n_read != _data_lines_quick(data) and \
             n_read != (expected := _data_lines(data)):
         # a stray quote opened a field that swallowed the following lines: no value
         # of this format spans lines, so read again with quotes taken literally
@@ -904,7 +906,7 @@ def _encode(col: pa.ChunkedArray) -> tuple[np.ndarray, list[str | None]]:
             idx = pa.concat_arrays([c.indices for c in col.chunks])
         else:
             idx = col.chunk(0).indices
-        values = _trim_null(col.chunk(0).dictionary).to_pylist() + [None]  # last: missing
+        values = _dictionary_values(col.chunk(0).dictionary) + [None]  # last: missing
         if idx.null_count:
             idx = pc.fill_null(idx, len(values) - 1)
         return idx.to_numpy(zero_copy_only=False), values
@@ -913,6 +915,20 @@ def _encode(col: pa.ChunkedArray) -> tuple[np.ndarray, list[str | None]]:
     d = pc.dictionary_encode(col.combine_chunks(), null_encoding="encode")
     return (d.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False),
             _trim_null(d.dictionary).to_pylist())
+
+
+def _dictionary_values(dictionary: pa.Array) -> list[str | None]:
+    """Return a dictionary's values stripped, empty ones as ``None`` (:func:`_trim_null`).
+
+    Small dictionaries (months, forces, crime types) of printable ASCII values with
+    nothing to strip are returned as they are, without three kernel calls.
+    """
+    if len(dictionary) <= 64:
+        values = dictionary.to_pylist()
+        if all(v and v.isascii() and v.isprintable() and v[0] != " " and v[-1] != " "
+               for v in values):
+            return values
+    return _trim_null(dictionary).to_pylist()
 
 
 def _canonical(values: list[str | None]) -> tuple[list[str | None], np.ndarray]:
@@ -956,20 +972,54 @@ def _crime_id_status(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
                 h = words[:, 0].copy()
                 for j in range(1, words.shape[1]):
                     h = (h * np.uint64(0x100000001B3)) ^ words[:, j]
-                hs = np.sort(h)
-                dup = np.zeros(n, dtype=bool)
-                for v in np.unique(hs[1:][hs[1:] == hs[:-1]]).tolist():
-                    same = np.flatnonzero(h == v)  # rows sharing a hash, in file order
-                    for i, c in enumerate(same.tolist()[1:], start=1):
-                        # a duplicate only if an earlier row holds the very same bytes
-                        dup[rows[c]] = bool((words[same[:i]] == words[c]).all(axis=1).any())
-                return ~valid, dup
+                return ~valid, _repeated_values(words, h, rows, n)
     cid = _trim_null(arr)
     blank = ~pc.is_valid(cid).to_numpy(zero_copy_only=False)
     cidx = pc.fill_null(pc.dictionary_encode(cid).indices, -1) \
         .to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
     seen = np.concatenate(([-1], np.maximum.accumulate(cidx)[:-1]))[:n]
     return blank, ~blank & (cidx <= seen)
+
+
+def _repeated_values(words: np.ndarray, h: np.ndarray, rows: np.ndarray, n: int
+                     ) -> np.ndarray:
+    """Flag values equal to an earlier one, given their bytes and a 64-bit hash of each.
+
+    A stable sort of the hashes puts rows with the same hash together, in file
+    order; a row repeats the first of its run if their bytes are equal. Runs whose
+    bytes differ (a hash collision) are settled row by row.
+
+    Parameters
+    ----------
+    words
+        One row per value: its bytes as 64-bit words.
+    h
+        The hash of each value.
+    rows
+        The table row of each value.
+    n
+        Number of table rows.
+
+    Returns
+    -------
+    numpy.ndarray
+        Per table row, whether its value is a repeat.
+    """
+    dup = np.zeros(n, dtype=bool)
+    order = np.argsort(h, kind="stable")
+    hs = h[order]
+    later = np.flatnonzero(hs[1:] == hs[:-1]) + 1  # sorted positions that repeat a hash
+    if not later.size:
+        return dup
+    starts = np.flatnonzero(np.concatenate(([True], hs[1:] != hs[:-1])))
+    first = starts[np.searchsorted(starts, later, side="right") - 1]
+    same = (words[order[later]] == words[order[first]]).all(axis=1)
+    dup[rows[order[later[same]]]] = True
+    for v in np.unique(hs[later[~same]]).tolist():  # collisions: compare with every earlier row
+        run = order[hs == v]
+        for i in range(1, run.size):
+            dup[rows[run[i]]] = bool((words[run[:i]] == words[run[i]]).all(axis=1).any())
+    return dup
 
 
 def _numeric(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
