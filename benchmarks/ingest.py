@@ -421,7 +421,8 @@ def site_stage(workdir: Path) -> str:
               f"| build + site from clean | {total:.1f} s | <= {SITE_TARGETS['build + site']:.0f}"
               f" s | {'yes' if total <= SITE_TARGETS['build + site'] else '**no**'} |",
               f"| outcomes framework with placebos (lvrn its --placebos) | {its:.1f} s | <= "
-              f"{SITE_TARGETS['its']:.0f} s | {'yes' if its <= SITE_TARGETS['its'] else '**no**'} |"]
+              f"{SITE_TARGETS['its']:.0f} s | "
+              f"{'yes' if its <= SITE_TARGETS['its'] else '**no**'} |"]
     return "\n".join(lines) + "\n"
 
 
