@@ -281,6 +281,9 @@ def summarise(results: dict[str, list[dict]]) -> dict[str, dict]:
                   "base_mb": statistics.median(r["base_mb"] for r in runs),
                   "rows": runs[0]["rows"], "repeats": len(runs)}
         out[v]["rows_per_s"] = out[v]["rows"] / out[v]["wall_s"]
+    if "build" in results and "raw" in results:  # each repeat's build over its own raw parse
+        out["build"]["per_repeat_vs_raw"] = [b["wall_s"] / r["wall_s"] for b, r in
+                                             zip(results["build"], results["raw"], strict=True)]
     return out
 
 
@@ -332,6 +335,10 @@ def report_text(label: str, archive: dict, s: dict[str, dict], mach: dict[str, s
     lines += ["", "| target (issue #7) | measured | target | met |", "|---|---:|---:|:---:|"]
     for what, got, target, ok in verdict(s):
         lines.append(f"| {what} | {got} | {target} | {'yes' if ok else '**no**'} |")
+    per = s.get("build", {}).get("per_repeat_vs_raw", [])
+    if len(per) > 1:
+        lines += ["", "Build time / raw parse time of each repeat (a repeat's variants run "
+                  "back to back): " + ", ".join(f"{x:.2f}" for x in per) + "."]
     return "\n".join(lines) + "\n"
 
 
