@@ -22,11 +22,8 @@ from __future__ import annotations
 
 import functools
 import json
-import multiprocessing as mp
 import os
-import sys
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +36,7 @@ from tqdm import tqdm
 from lvrn_analysis import __version__
 from lvrn_analysis._resources import reference_file
 from lvrn_analysis.config import AreaConfig
+from lvrn_analysis.parallel import default_workers, process_pool
 from lvrn_analysis.sources import police
 from lvrn_analysis.sources.registry import SourceSpec, sources
 from lvrn_analysis.validation import WEIGHT, LoadResult, sha256_file
@@ -202,12 +200,8 @@ def _iter_police(paths: list[Path], area: AreaConfig, desc: str,
                     yield r
                 bar.update()
             return
-        # fork where the platform has it (Linux): workers start at once and need no
-        # `if __name__ == "__main__":` guard in the calling script; spawn elsewhere
-        ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                 initializer=police.worker_init,
-                                 initargs=(area, _relabel_police)) as pool:
+        with process_pool(workers, initializer=police.worker_init,
+                          initargs=(area, _relabel_police)) as pool:
             maps: dict[int, np.ndarray] = {}
             for out in pool.map(police.worker_load, paths, chunksize=2):
                 if isinstance(out, police.WorkerFailure):
@@ -231,7 +225,7 @@ def police_workers() -> int:
     env = os.environ.get("LVRN_WORKERS", "").strip()
     if env:
         return max(1, int(env))
-    return max(1, min(4, os.cpu_count() or 1))
+    return default_workers()
 
 
 def _streamable(paths: list[Path]) -> bool:

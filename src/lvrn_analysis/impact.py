@@ -1368,10 +1368,7 @@ def framework_placebos(series: pd.DataFrame, results: pd.DataFrame, *,
         rank p-value of the real level change among the placebo ones (Lopez Bernal,
         Cummins & Gasparrini 2018); ``placebo_note`` says why a series has none.
     """
-    import multiprocessing as mp
-    import os
-    import sys
-    from concurrent.futures import ProcessPoolExecutor
+    from lvrn_analysis.parallel import default_workers, process_pool
 
     kw = dict(PRIMARY_MODEL if model is None else model)
     ev = results[results["status"] == "evaluated"]
@@ -1388,12 +1385,11 @@ def framework_placebos(series: pd.DataFrame, results: pd.DataFrame, *,
             "placebo_note"]
     if not jobs:
         return pd.DataFrame(columns=cols)
-    n = workers if workers is not None else max(1, min(4, os.cpu_count() or 1))
+    n = workers if workers is not None else default_workers()
     if n < 2 or len(jobs) < 2:
         rows = [_placebo_row(j) for j in jobs]
     else:
-        ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-        with ProcessPoolExecutor(max_workers=min(n, len(jobs)), mp_context=ctx) as pool:
+        with process_pool(min(n, len(jobs))) as pool:
             rows = list(pool.map(_placebo_row, jobs))
     return pd.DataFrame(rows, columns=cols)
 

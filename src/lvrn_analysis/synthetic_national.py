@@ -36,10 +36,7 @@ truncated last line in about one file in a hundred.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
-import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +46,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from lvrn_analysis.parallel import process_pool
 from lvrn_analysis.sources import police
 
 #: The 43 territorial forces: ``Falls within`` name, file slug, country, and an
@@ -485,9 +483,8 @@ def write_national_archive(out_dir: str | Path, *, rows: int = 20_000_000, force
              FAULT_RATES if faults else dict.fromkeys(FAULT_RATES, 0.0))
     procs = processes if processes is not None else min(2, os.cpu_count() or 1)
     if procs > 1 and len(jobs) > 8:
-        ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-        with ProcessPoolExecutor(max_workers=procs, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(geo, raw, seed, rates)) as pool:
+        with process_pool(procs, initializer=_init_worker,
+                          initargs=(geo, raw, seed, rates)) as pool:
             done = list(pool.map(_write_job, jobs, chunksize=4))
     else:
         writer = _Writer(geo, raw, seed, rates)
