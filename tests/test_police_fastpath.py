@@ -185,6 +185,22 @@ def test_crafted_file(case):
     compare_bytes(CRAFTED[case]())
 
 
+@pytest.mark.parametrize("few", [0, 1 << 30], ids=["arrow-kernels", "one-by-one"])
+@pytest.mark.parametrize("case", ["whitespace_and_nulls", "odd_lsoa_names", "coordinates",
+                                  "duplicate_padded_ids", "outside_area", "bad_lsoa_code",
+                                  "malformed_rows", "all_rejected"])
+def test_quarantine_row_paths_agree(monkeypatch, case, few):
+    """Quarantined rows read one by one in Python or taken with Arrow kernels agree.
+
+    The fast path reads up to ``_FEW_ROWS`` rows per file value by value; forcing
+    either way on files with padded, empty, non-ASCII and control-character values
+    must give the reference quarantine.
+    """
+    monkeypatch.setattr(police, "_FEW_ROWS", few)
+    res = compare_bytes(CRAFTED[case]())
+    assert res.rows_rejected > 0
+
+
 MUTATIONS = [
     lambda r: r[: len(r) // 2],
     lambda r: r + ",x",
@@ -469,7 +485,15 @@ def test_national_generator_is_deterministic(tmp_path, national):
         assert a.read_bytes() == b.read_bytes()
 
 
-def test_national_files_same_as_reference(national):
+@pytest.mark.parametrize("rerank", [1, 1 << 30])
+def test_national_files_same_as_reference(national, monkeypatch, rerank):
+    """Every national file agrees with the reference path, in one shared index.
+
+    ``rerank`` sets how soon the index sorts all its geo ids again (every file with
+    new ones, or never by that rule): ranks must not depend on it.
+    """
+    monkeypatch.setattr(police, "_RERANK_AFTER", rerank)
+    monkeypatch.setattr(police, "_INDEXES", {})  # a fresh index, grown file by file
     area = police.load_multi_force_area(national.area_yaml)
     seen: set[str] = set()
     for f in national.files:

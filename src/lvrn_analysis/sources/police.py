@@ -139,7 +139,10 @@ _LAT = (49.8, 60.9)
 _MONTH_PATTERN = r"\d{4}-(0[1-9]|1[0-2])"
 _DICT = pa.dictionary(pa.int32(), pa.string())
 #: Columns the fast path reads dictionary-encoded (few distinct values per file).
-_DICT_COLUMNS = ("month", "falls_within", "crime_type", "lsoa_code", "lsoa_name")
+#: Columns the fast path reads as dictionary-encoded strings. ``month`` and
+#: ``falls_within`` hold one value per monthly file: they are read as plain strings,
+#: which :func:`_encode` checks for a single value without hashing every row.
+_DICT_COLUMNS = ("crime_type", "lsoa_code", "lsoa_name")
 _HEADER_LINE = ",".join(HEADER)
 
 
@@ -912,9 +915,41 @@ def _encode(col: pa.ChunkedArray) -> tuple[np.ndarray, list[str | None]]:
         return idx.to_numpy(zero_copy_only=False), values
     if pa.types.is_dictionary(col.type):
         col = pc.cast(col, pa.string())
+    elif (one := _single_value(col)) is not None:
+        return np.zeros(len(col), dtype=np.int64), _dictionary_values(one)
     d = pc.dictionary_encode(col.combine_chunks(), null_encoding="encode")
     return (d.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False),
             _trim_null(d.dictionary).to_pylist())
+
+
+def _single_value(col: pa.ChunkedArray) -> pa.Array | None:
+    """Return the value (as a one-value array) if every row of a string column holds it.
+
+    Compares the bytes of the values (same length, same bytes, no nulls) without
+    hashing them; ``None`` when the column is empty or holds anything else.
+    """
+    first: np.ndarray | None = None
+    for chunk in col.chunks:
+        n = len(chunk)
+        if not n:
+            continue
+        if chunk.type != pa.string() or chunk.null_count:
+            return None
+        off = np.frombuffer(chunk.buffers()[1], dtype=np.int32, count=n + 1,
+                            offset=chunk.offset * 4)
+        width = int(off[1] - off[0])
+        if not width or off[-1] - off[0] != n * width or \
+                not (np.diff(off) == width).all():
+            return None
+        rows = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[off[0]:off[-1]] \
+            .reshape(n, width)
+        if first is None:
+            first = rows[0].copy()
+        if first.size != width or not (rows == first).all():
+            return None
+    if first is None:
+        return None
+    return pa.array([first.tobytes().decode("utf-8")], pa.string())
 
 
 def _dictionary_values(dictionary: pa.Array) -> list[str | None]:
@@ -941,6 +976,7 @@ def _canonical(values: list[str | None]) -> tuple[list[str | None], np.ndarray]:
 _WS_BYTES = np.zeros(256, dtype=bool)
 _WS_BYTES[[9, 10, 11, 12, 13, 32]] = True  # Arrow's ASCII whitespace
 _WS_BYTES[128:] = True  # any non-ASCII byte: let the kernel decide
+_FNV_PRIME = np.uint64(0x100000001B3)  # the 64-bit FNV prime, mixing words into the hash
 
 
 def _crime_id_status(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
@@ -948,7 +984,7 @@ def _crime_id_status(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
 
     Blank: missing after stripping. Duplicate: not blank and equal to an earlier
     row's (stripped) value. Values that need no stripping and all have one length
-    (data.police.uk's 64-character IDs) are compared through a 64-bit hash of their
+    (data.police.uk's 64-character IDs) are compared through a 32-bit hash (FNV-style) of their
     bytes, confirmed byte for byte; anything else goes through Arrow's dictionary
     encoding.
     """
@@ -961,18 +997,21 @@ def _crime_id_status(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
         off = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=n + 1,
                             offset=arr.offset * 4)
         lens = np.diff(off)
-        width = int(lens[valid][0])
-        if width and width % 8 == 0 and (lens[valid] == width).all() and \
-                (lens[~valid] == 0).all():
+        width = int(lens[int(np.argmax(valid))])
+        # every value is ``width`` bytes long and every missing one empty
+        if width and width % 8 == 0 and np.array_equal(lens, valid * np.int32(width)):
             data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[off[0]:off[-1]]
-            ends = data.reshape(-1, width)[:, [0, -1]]  # first and last byte of each value
-            if not _WS_BYTES[ends].any():  # no value needs stripping
-                rows = np.flatnonzero(valid)
+            values = data.reshape(-1, width)
+            # no value needs stripping: no first or last byte is whitespace (or non-ASCII)
+            if not (_WS_BYTES[values[:, 0]].any() or _WS_BYTES[values[:, -1]].any()):
                 words = data.view(np.uint64).reshape(-1, width // 8)  # one row per value
-                h = words[:, 0].copy()
+                h = words[:, 0] * _FNV_PRIME
                 for j in range(1, words.shape[1]):
-                    h = (h * np.uint64(0x100000001B3)) ^ words[:, j]
-                return ~valid, _repeated_values(words, h, rows, n)
+                    h ^= words[:, j]
+                    h *= _FNV_PRIME
+                h ^= h >> np.uint64(32)  # folded to 32 bits: sorts twice as fast
+                return ~valid, _repeated_values(words, h.astype(np.uint32),
+                                                np.flatnonzero(valid), n)
     cid = _trim_null(arr)
     blank = ~pc.is_valid(cid).to_numpy(zero_copy_only=False)
     cidx = pc.fill_null(pc.dictionary_encode(cid).indices, -1) \
@@ -983,18 +1022,19 @@ def _crime_id_status(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
 
 def _repeated_values(words: np.ndarray, h: np.ndarray, rows: np.ndarray, n: int
                      ) -> np.ndarray:
-    """Flag values equal to an earlier one, given their bytes and a 64-bit hash of each.
+    """Flag values equal to an earlier one, given their bytes and a hash of each.
 
-    A stable sort of the hashes puts rows with the same hash together, in file
-    order; a row repeats the first of its run if their bytes are equal. Runs whose
-    bytes differ (a hash collision) are settled row by row.
+    Equal values have equal hashes, so only rows whose hash occurs more than once
+    (found by sorting the hashes) can repeat a value; those few rows are then
+    compared by their bytes, in file order. A hash collision between different
+    values only adds rows to compare.
 
     Parameters
     ----------
     words
         One row per value: its bytes as 64-bit words.
     h
-        The hash of each value.
+        A hash of each value (any integer type).
     rows
         The table row of each value.
     n
@@ -1006,19 +1046,17 @@ def _repeated_values(words: np.ndarray, h: np.ndarray, rows: np.ndarray, n: int
         Per table row, whether its value is a repeat.
     """
     dup = np.zeros(n, dtype=bool)
-    order = np.argsort(h, kind="stable")
-    hs = h[order]
-    later = np.flatnonzero(hs[1:] == hs[:-1]) + 1  # sorted positions that repeat a hash
-    if not later.size:
+    hs = np.sort(h)
+    twice = hs[1:][hs[1:] == hs[:-1]]  # hashes held by more than one row
+    if not twice.size:
         return dup
-    starts = np.flatnonzero(np.concatenate(([True], hs[1:] != hs[:-1])))
-    first = starts[np.searchsorted(starts, later, side="right") - 1]
-    same = (words[order[later]] == words[order[first]]).all(axis=1)
-    dup[rows[order[later[same]]]] = True
-    for v in np.unique(hs[later[~same]]).tolist():  # collisions: compare with every earlier row
-        run = order[hs == v]
-        for i in range(1, run.size):
-            dup[rows[run[i]]] = bool((words[run[:i]] == words[run[i]]).all(axis=1).any())
+    seen: set[bytes] = set()
+    for i in np.flatnonzero(np.isin(h, twice)).tolist():  # in file order
+        value = words[i].tobytes()
+        if value in seen:
+            dup[rows[i]] = True
+        else:
+            seen.add(value)
     return dup
 
 
@@ -1089,7 +1127,9 @@ class AreaIndex:
         self.geo_records: list[tuple[str | None, str | None, str | None, str]] = []
         self._geo_sortkey: list[str] = []
         self._geo_status: list[int] = []
+        self._status_codes = np.zeros(0, dtype=np.int64)  # _geo_status as an array
         self._global_pos = np.zeros(0, dtype=np.int64)
+        self._stale = 0  # files ranked on their own since the positions were computed
         self._geo_odd = False  # a value holds a control character the sort key uses
 
     def bad_months(self, values: list[str | None]) -> np.ndarray:
@@ -1179,11 +1219,13 @@ class AreaIndex:
         gid = len(self.geo_records)
         self.geo_records.append(gkey)
         self._geo_status.append(_STATUS_INDEX[gkey[3]])
-        parts = gkey[:3]
-        self._geo_odd |= any(v is not None and min(v, default="\x03") < "\x03"
-                             for v in parts)
-        self._geo_sortkey.append("\x00".join("\x01" if v is None else "\x02" + v
-                                              for v in parts))
+        a, b, c = gkey[:3]
+        if not self._geo_odd:
+            self._geo_odd = any(v is not None and not v.isprintable()
+                                and min(v, default="\x03") < "\x03" for v in (a, b, c))
+        self._geo_sortkey.append(("\x01" if a is None else "\x02" + a) + "\x00"
+                                 + ("\x01" if b is None else "\x02" + b) + "\x00"
+                                 + ("\x01" if c is None else "\x02" + c))
         self._geo[gkey] = gid  # publish last
         return gid
 
@@ -1201,13 +1243,17 @@ class AreaIndex:
         """Dense rank of geo ids by ``(la_code, la_name, lsoa_code)``, missing first.
 
         Uses sort positions of all geo ids, recomputed when enough ids were added
-        (64, or an eighth more); files with newer ids are ranked on their own.
+        (64, or an eighth more) or when files with newer ids (ranked on their own
+        meanwhile) came :data:`_RERANK_AFTER` times.
         """
         if self._geo_odd:
             return self._file_ranks(ids)
         pos = self._global_pos
         if ids.size and int(ids.max()) >= len(pos):
-            if len(self.geo_records) - len(pos) >= max(64, len(pos) // 8):
+            self._stale += 1
+            if len(self.geo_records) - len(pos) >= max(64, len(pos) // 8) or \
+                    self._stale >= _RERANK_AFTER:
+                self._stale = 0
                 keys = np.array(self._geo_sortkey, dtype=str)
                 order = np.argsort(keys, kind="stable")
                 srt = keys[order]
@@ -1237,9 +1283,15 @@ class AreaIndex:
 
     def geo_status(self, geo: np.ndarray) -> np.ndarray:
         """Return the ``geo_status`` code (index into :data:`GEO_STATUS`) of each geo id."""
-        st = self._geo_status
-        return np.array([st[g] for g in geo.tolist()], dtype=np.int64)
+        if len(self._status_codes) != len(self._geo_status):  # geo ids added since
+            self._status_codes = np.array(self._geo_status, dtype=np.int64)
+        return self._status_codes[geo]
 
+
+#: Files ranked on their own (:meth:`AreaIndex.geo_ranks`) before the sort positions
+#: of all geo ids are computed again (at 35,000 geo ids, one file costs about a
+#: twentieth of that: 0.2 ms against 4 ms).
+_RERANK_AFTER = 32
 
 _INDEXES: dict[AreaConfig, AreaIndex] = {}
 
@@ -1470,8 +1522,9 @@ def load_fast(data: bytes, label: str, area: AreaConfig,
     forces = set(index.forces)
     other_u = np.array([v is not None and v not in forces for v in f_canon], dtype=bool)
     ti, tvals = _encode(col["crime_type"])
-    ctype = np.array([-1 if v is None else _TYPE_INDEX.get(v, -1) for v in tvals],
-                     dtype=np.int64)[ti]
+    t_code = np.array([-1 if v is None else _TYPE_INDEX.get(v, -1) for v in tvals],
+                      dtype=np.int64)
+    ctype = t_code[ti]
     ci, cvals = _encode(col["lsoa_code"])
     ni, nvals = _encode(col["lsoa_name"])
     name_of = np.zeros(len(cvals), dtype=np.int64)
@@ -1486,7 +1539,7 @@ def load_fast(data: bytes, label: str, area: AreaConfig,
         pairs = [(cvals[k // n_names], nvals[k % n_names]) for k in upair.tolist()]
     pids = index.pair_ids(pairs)
     pid = pids[pinv]
-    status = index.pair_status[pid]
+    pair_status = index.pair_status[pids]
 
     # row-level rules
     lon_given, lon = _numeric(col["longitude"])
@@ -1504,16 +1557,21 @@ def load_fast(data: bytes, label: str, area: AreaConfig,
     def flag(mask: np.ndarray, code: str) -> None:
         reason[(reason == 0) & mask] = _CODES[code]
 
-    flag(index.bad_months(m_canon)[mc], "bad_month")
+    def flag_values(bad_value: np.ndarray, codes: np.ndarray, code: str) -> None:
+        # a value-level rule: rows are looked at only if some value breaks it
+        if bad_value.any():
+            flag(bad_value[codes], code)
+
+    flag_values(index.bad_months(m_canon), mc, "bad_month")
     if expected is not None:
-        flag(np.array([v is not None and v != expected for v in m_canon], dtype=bool)[mc],
-             "month_mismatch")
-    flag(other_u[fc], "other_force")
-    flag(ctype < 0, "unknown_crime_type")
+        flag_values(np.array([v is not None and v != expected for v in m_canon], dtype=bool),
+                    mc, "month_mismatch")
+    flag_values(other_u, fc, "other_force")
+    flag_values(t_code < 0, ti, "unknown_crime_type")
     flag(bad_coords, "bad_coordinates")
     flag(blank & (ctype != _ASB_INDEX), "missing_crime_id")
-    flag(status == _STATUS_INDEX["bad_lsoa_code"], "bad_lsoa_code")
-    flag(status == _STATUS_INDEX["outside_area"], "lsoa_outside_area")
+    flag_values(pair_status == _STATUS_INDEX["bad_lsoa_code"], pinv, "bad_lsoa_code")
+    flag_values(pair_status == _STATUS_INDEX["outside_area"], pinv, "lsoa_outside_area")
     flag(dup, "duplicate_crime_id")
 
     rej = np.flatnonzero(reason)
@@ -1606,22 +1664,45 @@ def _take_rows(table: pa.Table, idx: np.ndarray) -> pa.Table:
     return picked.take(pa.array(back))
 
 
+#: Up to this many quarantined rows per file, their values are read one by one in
+#: Python (:func:`_row_values`); more are taken with Arrow kernels.
+_FEW_ROWS = 64
+
+
+def _row_values(table: pa.Table, idx: np.ndarray) -> list[list[str | None]]:
+    """Return the normalised values of a few rows, one list per column (in ``idx`` order).
+
+    Gives what ``_trim_null`` does on the taken rows (stripped, empty as null), value
+    by value: a handful of rows costs less in Python than a dozen kernel calls.
+    """
+    batches = table.to_batches()
+    bounds = np.cumsum([0] + [b.num_rows for b in batches])
+    where = np.searchsorted(bounds, idx, side="right") - 1
+    rows = [(batches[b], i - int(bounds[b])) for b, i in zip(where.tolist(), idx.tolist(),
+                                                                strict=True)]
+    out = []
+    for j in range(len(COLUMNS)):
+        vals = []
+        for batch, i in rows:
+            v = batch.column(j)[i].as_py()
+            vals.append(None if v is None else _strip(v) or None)
+        out.append(vals)
+    return out
+
+
 def _quarantined(table: pa.Table, rej: np.ndarray, rownum: np.ndarray, reason: np.ndarray,
                  blank: np.ndarray, dup: np.ndarray, pid: np.ndarray, index: AreaIndex,
                  label: str, malformed: pd.DataFrame) -> QuarantinedRows:
-    """Collect a file's quarantined rows as Arrow columns (see :class:`QuarantinedRows`)."""
-    rows = None
+    """Collect a file's quarantined rows (see :class:`QuarantinedRows`).
+
+    A few rows are kept as Python lists (they travel between processes as lists
+    anyway); more as an Arrow table.
+    """
+    rows: pa.Table | dict[str, list] | None = None
     outside = False
     if rej.size:
         idx = rej[np.argsort(reason[rej], kind="stable")]  # by reason, in REASONS order
         r = reason[idx]
-        sub_t = _take_rows(table, idx)
-        k = idx.size
-        # strip every column in one kernel call: the columns end to end, then cut back
-        cols = [pc.cast(col, pa.string()) if pa.types.is_dictionary(col.type) else col
-                for col in sub_t.columns]
-        flat = _trim_null(pa.chunked_array([c for col in cols for c in col.chunks],
-                                           pa.string()).combine_chunks())
         detail = _REASON_DETAILS[r - 1]
         out_rows = r == _CODES["lsoa_outside_area"]
         if out_rows.any():  # REASONS[code] + ": " + lsoa_la_name.fillna("unknown authority")
@@ -1631,13 +1712,25 @@ def _quarantined(table: pa.Table, rej: np.ndarray, rownum: np.ndarray, reason: n
             detail[out_rows] = [head + ("unknown authority" if la is None else la)
                                 for la in (index.pair_la_name[p]
                                            for p in pid[idx[out_rows]].tolist())]
-        arrays = [pa.array(_REASON_NAMES[r - 1], pa.string()), pa.array(detail, pa.string()),
-                  pa.array(rownum[idx])]
-        arrays += [flat.slice(j * k, k) for j in range(len(COLUMNS))]
-        arrays.append(pa.array(np.where(blank[idx], "blank",
-                                        np.where(dup[idx], "duplicate", "present")).tolist(),
-                               pa.string()))
-        rows = pa.Table.from_arrays(arrays, schema=_QUARANTINE_SCHEMA)
+        status = np.where(blank[idx], "blank", np.where(dup[idx], "duplicate", "present"))
+        k = idx.size
+        if k <= _FEW_ROWS:
+            rows = {"reason": _REASON_NAMES[r - 1].tolist(), "detail": detail.tolist(),
+                    "row": rownum[idx].tolist(),
+                    **dict(zip(COLUMNS, _row_values(table, idx), strict=True)),
+                    "crime_id_status": status.tolist()}
+        else:
+            sub_t = _take_rows(table, idx)
+            # strip every column in one kernel call: the columns end to end, then cut back
+            cols = [pc.cast(col, pa.string()) if pa.types.is_dictionary(col.type) else col
+                    for col in sub_t.columns]
+            flat = _trim_null(pa.chunked_array([c for col in cols for c in col.chunks],
+                                               pa.string()).combine_chunks())
+            arrays = [pa.array(_REASON_NAMES[r - 1], pa.string()),
+                      pa.array(detail, pa.string()), pa.array(rownum[idx])]
+            arrays += [flat.slice(j * k, k) for j in range(len(COLUMNS))]
+            arrays.append(pa.array(status.tolist(), pa.string()))
+            rows = pa.Table.from_arrays(arrays, schema=_QUARANTINE_SCHEMA)
     return QuarantinedRows(label, rows, outside, malformed if len(malformed) else None)
 
 
@@ -1665,7 +1758,8 @@ class QuarantinedRows:
         The file label (the ``file`` column).
     rows
         Rows that broke a rule: ``reason``, ``detail``, ``row``, the normalised
-        columns, ``crime_id_status`` (``None`` if there are none).
+        columns, ``crime_id_status``, as an Arrow table or a dict of column lists
+        (:attr:`table` gives the table); ``None`` if there are none.
     outside
         Whether some are ``lsoa_outside_area``.
     malformed
@@ -1676,7 +1770,7 @@ class QuarantinedRows:
     """
 
     label: str
-    rows: pa.Table | None
+    rows: pa.Table | dict[str, list] | None
     outside: bool
     malformed: pd.DataFrame | None
     relabeled: bool = False
@@ -1684,14 +1778,16 @@ class QuarantinedRows:
     def __getstate__(self) -> dict:
         # a few rows: plain lists pickle much faster than an Arrow table
         state = dict(self.__dict__)
-        if self.rows is not None:
+        if isinstance(self.rows, pa.Table):
             state["rows"] = self.rows.to_pydict()
         return state
 
-    def __setstate__(self, state: dict) -> None:
-        if state["rows"] is not None:
-            state["rows"] = pa.table(state["rows"], schema=_QUARANTINE_SCHEMA)
-        self.__dict__.update(state)
+    @property
+    def table(self) -> pa.Table | None:
+        """The rows as an Arrow table (``None`` if there are none)."""
+        if isinstance(self.rows, dict):
+            self.rows = pa.table(self.rows, schema=_QUARANTINE_SCHEMA)
+        return self.rows
 
     @property
     def kind(self) -> tuple[bool, bool, bool, bool]:
@@ -1725,7 +1821,7 @@ def quarantine_frame(files: list[QuarantinedRows]) -> pd.DataFrame:
         raise ValueError("quarantine_frame needs files of one kind")
     parts = []
     if has_rows:
-        tables = [f.rows for f in files]
+        tables = [f.table for f in files]
         t = pa.concat_tables(tables)  # type: ignore[arg-type]
         labels = np.repeat(np.array([f.label for f in files], dtype=object),
                            [x.num_rows for x in tables])  # type: ignore[union-attr]
