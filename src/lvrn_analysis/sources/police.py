@@ -939,13 +939,14 @@ def _single_value(col: pa.ChunkedArray) -> pa.Array | None:
                             offset=chunk.offset * 4)
         width = int(off[1] - off[0])
         if not width or off[-1] - off[0] != n * width or \
-                not (np.diff(off) == width).all():
+                not (off[1:] - off[:-1] == width).all():
             return None
-        rows = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[off[0]:off[-1]] \
-            .reshape(n, width)
+        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[off[0]:off[-1]]
         if first is None:
-            first = rows[0].copy()
-        if first.size != width or not (rows == first).all():
+            first = data[:width].copy()
+        # every value equals the first: the bytes repeat with period ``width``
+        if first.size != width or not np.array_equal(data[:width], first) or \
+                not np.array_equal(data[width:], data[:-width]):
             return None
     if first is None:
         return None
