@@ -503,7 +503,17 @@ def test_national_files_same_as_reference(national, monkeypatch, rerank):
             "malformed_row"} <= seen
 
 
-def test_national_build_same_as_frame_path(tmp_path, monkeypatch, national):
+@pytest.mark.parametrize("few", [None, 3, 1 << 30])
+def test_national_build_same_as_frame_path(tmp_path, monkeypatch, national, few):
+    """The streamed build gives the frame path's tables byte for byte.
+
+    ``few`` (``police._FEW_ROWS``): by default the larger force's files quarantine
+    more than 64 rows each (kept as Arrow tables) and the others fewer (kept as
+    lists), so the quarantine joins both kinds; 3 makes every file a table, a huge
+    value every file lists.
+    """
+    if few is not None:
+        monkeypatch.setattr(police, "_FEW_ROWS", few)
     monkeypatch.chdir(tmp_path)
     area = police.load_multi_force_area(national.area_yaml)
     ref = reference_tables(national.files, area, tmp_path / "ref")

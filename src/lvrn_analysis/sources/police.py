@@ -1822,10 +1822,15 @@ def quarantine_frame(files: list[QuarantinedRows]) -> pd.DataFrame:
         raise ValueError("quarantine_frame needs files of one kind")
     parts = []
     if has_rows:
-        tables = [f.table for f in files]
-        t = pa.concat_tables(tables)  # type: ignore[arg-type]
-        labels = np.repeat(np.array([f.label for f in files], dtype=object),
-                           [x.num_rows for x in tables])  # type: ignore[union-attr]
+        if all(isinstance(f.rows, dict) for f in files):  # lists: joined, one table
+            t = pa.table({c: [v for f in files for v in f.rows[c]]  # type: ignore[index]
+                          for c in _QUARANTINE_COLUMNS}, schema=_QUARANTINE_SCHEMA)
+            sizes = [len(f.rows["row"]) for f in files]  # type: ignore[index]
+        else:
+            tables = [f.table for f in files]
+            t = pa.concat_tables(tables)  # type: ignore[arg-type]
+            sizes = [x.num_rows for x in tables]  # type: ignore[union-attr]
+        labels = np.repeat(np.array([f.label for f in files], dtype=object), sizes)
         d: dict[str, object] = {
             "file": pd.array(labels, dtype=_STR),
             "reason": pd.array(t.column("reason"), dtype=_STR),
