@@ -1117,6 +1117,8 @@ class AreaIndex:
         self._strip: dict[str, str] = {}
         self._prefix: dict[str | None, str | None] = {}
         self._pairs: dict[tuple[str | None, str | None], int] = {}
+        #: per LSOA code: the name and id of the first pair placed with it
+        self._by_code: dict[str | None, tuple[str | None, int]] = {}
         self._n_pairs = 0
         #: per pair id: geo id, geo status code (index into :data:`GEO_STATUS`)
         self.pair_geo = np.zeros(1024, dtype=np.int64)
@@ -1152,6 +1154,19 @@ class AreaIndex:
                 if new:
                     self._register(new)
             ids = [self._pairs[p] for p in pairs]
+        return np.array(ids, dtype=np.int64)
+
+    def pair_ids_of(self, codes: list[str | None], names: list[str | None]) -> np.ndarray:
+        """:meth:`pair_ids` of the pairs ``zip(codes, names)``, looked up by code first.
+
+        Each code remembers the first pair it was placed with; a pair with that
+        code and name is found without building and hashing a tuple.
+        """
+        get = self._by_code.get
+        ids = [e[1] if (e := get(c)) is not None and e[0] == nm else -1
+               for c, nm in zip(codes, names, strict=True)]
+        if -1 in ids:
+            return self.pair_ids(list(zip(codes, names, strict=True)))
         return np.array(ids, dtype=np.int64)
 
     def _register(self, new: list[tuple[str | None, str | None]]) -> None:
@@ -1215,6 +1230,7 @@ class AreaIndex:
         self._n_pairs = n1
         for i, p in enumerate(new):  # publish last: readers only see complete entries
             self._pairs[p] = n0 + i
+            self._by_code.setdefault(p[0], (p[1], n0 + i))
 
     def _add_geo(self, gkey: tuple[str | None, str | None, str | None, str]) -> int:
         gid = len(self.geo_records)
@@ -1531,14 +1547,14 @@ def load_fast(data: bytes, label: str, area: AreaConfig,
     name_of = np.zeros(len(cvals), dtype=np.int64)
     name_of[ci] = ni
     if np.array_equal(name_of[ci], ni):  # one name per code: the code index is the pair
-        pairs = [(c, nvals[k]) for c, k in zip(cvals, name_of.tolist(), strict=True)]
+        pids = index.pair_ids_of(cvals, [nvals[k] for k in name_of.tolist()])
         pinv = ci
     else:
         n_names = max(len(nvals), 1)
         upair, pinv = np.unique(ci * n_names + ni, return_inverse=True)
         pinv = pinv.reshape(-1)
-        pairs = [(cvals[k // n_names], nvals[k % n_names]) for k in upair.tolist()]
-    pids = index.pair_ids(pairs)
+        pids = index.pair_ids([(cvals[k // n_names], nvals[k % n_names])
+                               for k in upair.tolist()])
     pid = pids[pinv]
     pair_status = index.pair_status[pids]
 
