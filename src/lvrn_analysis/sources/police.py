@@ -1935,9 +1935,10 @@ def ingest_memory_pool() -> Iterator[None]:
     pyarrow's default pool (mimalloc in the Linux wheels) hands large buffers back to
     the system when they are released, so the buffers of every file and of every
     row group of the kept table are faulted in afresh; jemalloc keeps them for the
-    next one. At 20 million rows this saved about a tenth of the build's time
-    (``benchmarks/ingest.py``, ``docs/benchmarks.md``). Where pyarrow has no jemalloc
-    the default pool stays; the previous default is restored on exit.
+    next one (with the options :mod:`lvrn_analysis` sets before pyarrow loads; see
+    the package's ``__init__``). At 20 million rows this saved about a tenth of the
+    build's time (``benchmarks/ingest.py``, ``docs/benchmarks.md``). Where pyarrow
+    has no jemalloc the default pool stays; the previous default is restored on exit.
     """
     pool = _jemalloc_pool()
     if pool is None:
