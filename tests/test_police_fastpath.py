@@ -614,6 +614,43 @@ def test_multi_force_area_file_errors(tmp_path):
         police.load_multi_force_area(bad)
 
 
+@pytest.mark.parametrize("odd", [None, "E01012607 ", "\tE01012607", "\u00c9tretat 001A",
+                                 "Preston 001A\u3000", "", "Blackpool\x1c010A", "x"])
+@pytest.mark.parametrize("size", [10, 200])
+def test_dictionary_values_match_the_strip_kernel(odd, size):
+    """Dictionary values come back as ``_trim_null`` gives them, checked or not.
+
+    Small and large dictionaries (value by value, or by their first and last
+    bytes) with one odd value: padded, non-ASCII at either end, empty, control
+    characters, or none at all.
+    """
+    import pyarrow as pa
+
+    values = [f"E01{i:06d}" for i in range(size)]
+    if odd is not None:
+        values[size // 2] = odd
+    d = pa.array(values, pa.string())
+    assert police._dictionary_values(d) == police._trim_null(d).to_pylist()
+
+
+@pytest.mark.parametrize("chunks", [
+    [["2019-12"] * 5, ["2019-12"] * 3],          # one value, two chunks
+    [["2019-12"] * 5, ["2019-11"] * 3],          # a second value in a later chunk
+    [["2019-12"] * 4 + ["2019-1"], ["2019-12"]],  # a shorter value
+    [[" 2019-12"] * 3],                          # one value that needs stripping
+    [["2019-12", None, "2019-12"]],              # a missing value
+    [[], ["Lancashire Constabulary"] * 2],       # an empty chunk first
+    [[]],                                        # nothing at all
+])
+def test_encode_gives_each_rows_normalised_value(chunks):
+    """``_encode`` (single-value check or hashing) maps every row to its stripped value."""
+    import pyarrow as pa
+
+    col = pa.chunked_array([pa.array(c, pa.string()) for c in chunks], pa.string())
+    codes, values = police._encode(col)
+    assert [values[c] for c in codes.tolist()] == police._trim_null(col).to_pylist()
+
+
 def test_duplicate_detection_paths_agree():
     """The hashed comparison of fixed-width IDs and Arrow's dictionary encoding agree."""
     import pyarrow as pa

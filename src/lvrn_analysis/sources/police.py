@@ -956,14 +956,25 @@ def _single_value(col: pa.ChunkedArray) -> pa.Array | None:
 def _dictionary_values(dictionary: pa.Array) -> list[str | None]:
     """Return a dictionary's values stripped, empty ones as ``None`` (:func:`_trim_null`).
 
-    Small dictionaries (months, forces, crime types) of printable ASCII values with
-    nothing to strip are returned as they are, without three kernel calls.
+    Dictionaries with nothing to strip are returned as they are, without three
+    kernel calls: small ones (months, forces, crime types) checked value by value
+    (printable ASCII, no space at either end), larger ones (LSOA codes and names)
+    by their bytes (no value empty or null, no first or last byte that is ASCII
+    whitespace or not ASCII).
     """
     if len(dictionary) <= 64:
         values = dictionary.to_pylist()
         if all(v and v.isascii() and v.isprintable() and v[0] != " " and v[-1] != " "
                for v in values):
             return values
+    elif dictionary.type == pa.string() and not dictionary.null_count:
+        n = len(dictionary)
+        off = np.frombuffer(dictionary.buffers()[1], dtype=np.int32, count=n + 1,
+                            offset=dictionary.offset * 4)
+        if (off[1:] > off[:-1]).all():  # no empty value
+            data = np.frombuffer(dictionary.buffers()[2], dtype=np.uint8)
+            if not (_WS_BYTES[data[off[:-1]]].any() or _WS_BYTES[data[off[1:] - 1]].any()):
+                return dictionary.to_pylist()
     return _trim_null(dictionary).to_pylist()
 
 
