@@ -520,10 +520,12 @@ def _data_lines(data: bytes) -> int:
     return sum(1 for line in body.splitlines() if line.strip())
 
 
-#: Parse block of the CSV reader. Blocks of 1 MiB parse about a quarter faster than
-#: 16 MiB ones here (fewer fresh pages per block; benchmarks/ingest.py); a column
-#: then has one chunk per block.
-_BLOCK_SIZE = 1 << 20
+#: Parse block of the CSV reader; a column has one chunk per block. With freed pages
+#: given back to the system at once, 1 MiB blocks parsed a quarter faster than 16 MiB
+#: ones (fewer fresh pages per block); now that Arrow's jemalloc keeps them (see the
+#: package's ``__init__``), 4 MiB blocks (one for most monthly files: fewer chunks to
+#: join) make a worker 6-8 % faster than 1 MiB ones (docs/benchmarks.md).
+_BLOCK_SIZE = 4 << 20
 
 
 def _read_arrow(data: bytes, label: str, dictionary: Collection[str], *, quoting: bool
