@@ -138,8 +138,7 @@ _LON = (-8.7, 1.8)
 _LAT = (49.8, 60.9)
 _MONTH_PATTERN = r"\d{4}-(0[1-9]|1[0-2])"
 _DICT = pa.dictionary(pa.int32(), pa.string())
-#: Columns the fast path reads dictionary-encoded (few distinct values per file).
-#: Columns the fast path reads as dictionary-encoded strings. ``month`` and
+#: Columns the fast path reads as dictionary-encoded strings (few distinct values). ``month`` and
 #: ``falls_within`` hold one value per monthly file: they are read as plain strings,
 #: which :func:`_encode` checks for a single value without hashing every row.
 _DICT_COLUMNS = ("crime_type", "lsoa_code", "lsoa_name")
@@ -998,9 +997,9 @@ def _crime_id_status(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
 
     Blank: missing after stripping. Duplicate: not blank and equal to an earlier
     row's (stripped) value. Values that need no stripping and all have one length
-    (data.police.uk's 64-character IDs) are compared through a 32-bit hash (FNV-style) of their
-    bytes, confirmed byte for byte; anything else goes through Arrow's dictionary
-    encoding.
+    (data.police.uk's 64-character IDs) are compared through an FNV-style hash of
+    their bytes folded to 32 bits, confirmed byte for byte; anything else goes
+    through Arrow's dictionary encoding.
     """
     arr = col.combine_chunks()
     n = len(arr)
