@@ -138,9 +138,9 @@ _LON = (-8.7, 1.8)
 _LAT = (49.8, 60.9)
 _MONTH_PATTERN = r"\d{4}-(0[1-9]|1[0-2])"
 _DICT = pa.dictionary(pa.int32(), pa.string())
-#: Columns the fast path reads as dictionary-encoded strings (few distinct values). ``month`` and
-#: ``falls_within`` hold one value per monthly file: they are read as plain strings,
-#: which :func:`_encode` checks for a single value without hashing every row.
+#: Columns the fast path reads as dictionary-encoded strings (few distinct values).
+#: ``month`` and ``falls_within`` hold one value per monthly file: they are read as
+#: plain strings, which :func:`_encode` checks for a single value without hashing.
 _DICT_COLUMNS = ("crime_type", "lsoa_code", "lsoa_name")
 _HEADER_LINE = ",".join(HEADER)
 
