@@ -923,6 +923,16 @@ def _encode(col: pa.ChunkedArray) -> tuple[np.ndarray, list[str | None]]:
             _trim_null(d.dictionary).to_pylist())
 
 
+def _string_offsets(arr: pa.Array) -> np.ndarray:
+    """Return the value offsets of a ``string`` array as a numpy view (no copy).
+
+    Value ``i`` is ``data[off[i]:off[i + 1]]`` in the array's data buffer
+    (``arr.buffers()[2]``); slices of an array are honoured.
+    """
+    return np.frombuffer(arr.buffers()[1], dtype=np.int32, count=len(arr) + 1,
+                         offset=arr.offset * 4)
+
+
 def _single_value(col: pa.ChunkedArray) -> pa.Array | None:
     """Return the value (as a one-value array) if every row of a string column holds it.
 
@@ -936,8 +946,7 @@ def _single_value(col: pa.ChunkedArray) -> pa.Array | None:
             continue
         if chunk.type != pa.string() or chunk.null_count:
             return None
-        off = np.frombuffer(chunk.buffers()[1], dtype=np.int32, count=n + 1,
-                            offset=chunk.offset * 4)
+        off = _string_offsets(chunk)
         width = int(off[1] - off[0])
         if not width or off[-1] - off[0] != n * width or \
                 not (off[1:] - off[:-1] == width).all():
@@ -969,9 +978,7 @@ def _dictionary_values(dictionary: pa.Array) -> list[str | None]:
                for v in values):
             return values
     elif dictionary.type == pa.string() and not dictionary.null_count:
-        n = len(dictionary)
-        off = np.frombuffer(dictionary.buffers()[1], dtype=np.int32, count=n + 1,
-                            offset=dictionary.offset * 4)
+        off = _string_offsets(dictionary)
         if (off[1:] > off[:-1]).all():  # no empty value
             data = np.frombuffer(dictionary.buffers()[2], dtype=np.uint8)
             if not (_WS_BYTES[data[off[:-1]]].any() or _WS_BYTES[data[off[1:] - 1]].any()):
@@ -1007,8 +1014,7 @@ def _crime_id_status(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
         valid = pc.is_valid(arr).to_numpy(zero_copy_only=False)
         if not valid.any():
             return np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
-        off = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=n + 1,
-                            offset=arr.offset * 4)
+        off = _string_offsets(arr)
         lens = np.diff(off)
         width = int(lens[int(np.argmax(valid))])
         # every value is ``width`` bytes long and every missing one empty
