@@ -31,4 +31,5 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf data/processed/* data/synthetic _site .quarto
+	find data/processed -mindepth 1 ! -name README.md -exec rm -rf {} +
+	rm -rf data/synthetic _site .quarto

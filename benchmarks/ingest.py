@@ -8,7 +8,7 @@ Run on demand (never in the unit tests)::
 
 It writes a synthetic national data.police.uk archive in the real layout (one
 ``YYYY-MM-<force>-street.csv`` per force per month, see
-:mod:`lvrn_analysis.synthetic_national`), then measures, on the same files and each
+:mod:`lvrn_analysis.synthetic.national`), then measures, on the same files and each
 in its own child process:
 
 raw
@@ -18,7 +18,7 @@ naive
     the peer: a naive analyst's loop - read every monthly CSV with pandas,
     concatenate, count by month x LSOA x crime type.
 build
-    ``lvrn build`` (``lvrn_analysis.build.build``, no synthetic twins) with the
+    ``lvrn build`` (``lvrn_analysis.processed.build.build``, no synthetic twins) with the
     national area: validation, classification, quarantine, parquet and manifest.
 
 Optional reference points (``--variants``): ``arrow`` (pyarrow's multithreaded
@@ -130,7 +130,7 @@ def run_naive(raw_dir: Path, **_: object) -> int:
 
 
 def run_build(raw_dir: Path, area_yaml: Path, out_dir: Path, **_: object) -> int:
-    from lvrn_analysis.build import build
+    from lvrn_analysis.processed.build import build
     from lvrn_analysis.sources.police import load_multi_force_area
 
     area = load_multi_force_area(area_yaml)
@@ -181,7 +181,7 @@ def child(args: argparse.Namespace) -> None:
     import pyarrow.csv  # noqa: F401
 
     if args.child == "build":
-        import lvrn_analysis.build  # noqa: F401
+        import lvrn_analysis.processed.build  # noqa: F401
     base = _rss_mb()
     sampler = TreeSampler()
     sampler.start()
@@ -195,7 +195,7 @@ def child(args: argparse.Namespace) -> None:
     own, kid = _peak_mb()
     workers = 0
     if args.child == "build":
-        from lvrn_analysis.build import police_workers
+        from lvrn_analysis.processed.build import police_workers
 
         workers = police_workers()
     cpu = (c1.user - c0.user) + (c1.system - c0.system) + (c1.children_user - c0.children_user) \
@@ -251,7 +251,7 @@ def machine() -> dict[str, str]:
 
 def generate(workdir: Path, rows: int, forces: int, months: int, seed: int) -> dict:
     """Write (or reuse) the archive for these parameters."""
-    from lvrn_analysis.synthetic_national import write_national_archive
+    from lvrn_analysis.synthetic.national import write_national_archive
 
     key = {"rows": rows, "forces": forces, "months": months, "seed": seed, "version": 1}
     stamp = workdir / "archive.json"

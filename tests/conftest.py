@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lvrn_analysis.config import load_area
+from lvrn_analysis.config.areas import load_area
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,7 +23,7 @@ def processed(tmp_path_factory) -> Path:
     `make test` runs `lvrn build` first, so the tests normally read data/processed;
     a bare `pytest` on a fresh clone builds once into a temporary folder.
     """
-    from lvrn_analysis.processed import processed_dir
+    from lvrn_analysis.processed.store import processed_dir
 
     try:
         d = processed_dir(ROOT)
@@ -32,7 +32,7 @@ def processed(tmp_path_factory) -> Path:
             return d
     except FileNotFoundError:
         pass
-    from lvrn_analysis.build import build
+    from lvrn_analysis.processed.build import build
 
     tmp = tmp_path_factory.mktemp("page_build")
     out = tmp / "processed"

@@ -2,7 +2,7 @@
 
 ``tests/data/bad/expected.csv`` lists each file with its source and the expected outcome:
 
-* ``error`` — :class:`~lvrn_analysis.validation.SourceError` whose message names the file
+* ``error`` — :class:`~lvrn_analysis.sources.validation.SourceError` whose message names the file
   and contains ``reason``;
 * ``quarantine`` — the file loads, and at least one rejected row has a reason containing
   ``reason``; every rejected row carries ``file``, ``row``, ``reason`` and ``detail`` and the
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from lvrn_analysis.config import load_area
+from lvrn_analysis.config.areas import load_area
 from lvrn_analysis.sources.registry import sources
-from lvrn_analysis.validation import SourceError
+from lvrn_analysis.sources.validation import SourceError
 
 BAD = Path(__file__).parent / "data" / "bad"
 ROWS = list(csv.DictReader((BAD / "expected.csv").open(encoding="utf-8", newline="")))

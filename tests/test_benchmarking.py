@@ -1,4 +1,4 @@
-"""Tests for lvrn_analysis.benchmarking."""
+"""Tests for lvrn_analysis.stats.benchmarking."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lvrn_analysis import benchmarking as bm
-from lvrn_analysis import indicators as ind
-from lvrn_analysis.plots import COLOURS
+from lvrn_analysis.charts.plots import COLOURS
+from lvrn_analysis.stats import benchmarking as bm
+from lvrn_analysis.stats import indicators as ind
 
 
 @pytest.mark.parametrize(

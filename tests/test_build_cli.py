@@ -21,12 +21,12 @@ import pandas as pd
 import pytest
 
 import lvrn_analysis
-from lvrn_analysis.build import build, read_manifest
 from lvrn_analysis.cli import main
-from lvrn_analysis.config import load_area
-from lvrn_analysis.geography import local_authorities
+from lvrn_analysis.config.areas import load_area
+from lvrn_analysis.config.geography import local_authorities
+from lvrn_analysis.processed.build import build, read_manifest
 from lvrn_analysis.sources import police
-from lvrn_analysis.validation import WEIGHT
+from lvrn_analysis.sources.validation import WEIGHT
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "police"
@@ -67,8 +67,8 @@ def output_files(folder: Path) -> dict[str, bytes]:
 
 
 BUILD_SCRIPT = """\
-from lvrn_analysis.build import build
-from lvrn_analysis.config import load_area
+from lvrn_analysis.processed.build import build
+from lvrn_analysis.config.areas import load_area
 build(load_area(), raw_dir="raw", out_dir="out", synthetic_dir="syn", progress=False)
 """
 

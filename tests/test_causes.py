@@ -1,4 +1,4 @@
-"""The "causes of the causes" page logic (lvrn_analysis.causes): spine chart and NB models."""
+"""The "causes of the causes" page logic (lvrn_analysis.story.causes): spine chart and NB models."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lvrn_analysis import causes, plots
-from lvrn_analysis.config import load_area
-from lvrn_analysis.geography import local_authorities
+from lvrn_analysis.charts import plots
+from lvrn_analysis.config.areas import load_area
+from lvrn_analysis.config.geography import local_authorities
 from lvrn_analysis.sources.fingertips import curated_indicators
+from lvrn_analysis.story import causes
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ("fingertips", "imd2019", "ks4_by_la", "police_street", "police_street_months")
@@ -26,7 +27,7 @@ def area():
 
 @pytest.fixture(scope="module")
 def tables(processed):
-    from lvrn_analysis.processed import read_table
+    from lvrn_analysis.processed.store import read_table
 
     return {t: read_table(t, processed) for t in TABLES}
 
@@ -53,7 +54,7 @@ def spine(values):
 
 @pytest.fixture(scope="module")
 def model_data(tables, area):
-    from lvrn_analysis import profile
+    from lvrn_analysis.story import profile
 
     start, end = profile.latest_complete_window(tables["police_street_months"])
     rates = profile.rates_by_authority(tables["police_street"],

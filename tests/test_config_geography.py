@@ -14,15 +14,15 @@ import pytest
 import yaml
 
 from lvrn_analysis._resources import area_file
-from lvrn_analysis.config import AreaConfig, ConfigError, load_area
-from lvrn_analysis.geography import (
+from lvrn_analysis.config.areas import AreaConfig, ConfigError, load_area
+from lvrn_analysis.config.geography import (
     assign_authority,
     imd2019,
     la_name_from_lsoa_name,
     local_authorities,
     populations,
 )
-from lvrn_analysis.periods import lockdown_fraction, lockdowns
+from lvrn_analysis.config.periods import lockdown_fraction, lockdowns
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "reference"

@@ -1,4 +1,4 @@
-"""Tests for lvrn_analysis.disclosure (publish path; the guard is in test_publication_guard)."""
+"""Tests for lvrn_analysis.stats.disclosure (publish path; the guard is in test_publication_guard)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lvrn_analysis import disclosure as dc
+from lvrn_analysis.stats import disclosure as dc
 
 ED = "ed_attendances"
 

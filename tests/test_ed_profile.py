@@ -16,11 +16,12 @@ import pandas as pd
 import pytest
 from matplotlib.patches import Rectangle
 
-from lvrn_analysis import disclosure as dc
-from lvrn_analysis import ed_charts, ed_profile
-from lvrn_analysis.config import load_area
+from lvrn_analysis.charts import ed as ed_charts
+from lvrn_analysis.config.areas import load_area
 from lvrn_analysis.sources import ed
 from lvrn_analysis.sources.programmes import default_inputs, load_programmes
+from lvrn_analysis.stats import disclosure as dc
+from lvrn_analysis.story import ed_profile
 
 SRC = "Source: test. SYNTHETIC DATA - illustrative, not real figures."
 WEEKDAYS = ed_profile.WEEKDAYS

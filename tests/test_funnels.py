@@ -1,4 +1,4 @@
-"""Tests for lvrn_analysis.funnels."""
+"""Tests for lvrn_analysis.stats.funnels."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from scipy import stats
 
-from lvrn_analysis import funnels
-from lvrn_analysis.indicators import wilson_interval
-from lvrn_analysis.plots import source_line
+from lvrn_analysis.charts.plots import source_line
+from lvrn_analysis.stats import funnels
+from lvrn_analysis.stats.indicators import wilson_interval
 
 
 def _spiegelhalter(dist, p, rho):

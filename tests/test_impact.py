@@ -1,4 +1,4 @@
-"""The Impact page logic (lvrn_analysis.impact): series, truth checks, averted counts, power."""
+"""The Impact page logic (lvrn_analysis.story.impact): series, truth checks, averted counts, power."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lvrn_analysis import impact
-from lvrn_analysis.config import load_area
+from lvrn_analysis.config.areas import load_area
+from lvrn_analysis.config.outcomes import load_framework, parse_framework
 from lvrn_analysis.its import fit_its, simulate_series
-from lvrn_analysis.outcomes import load_framework, parse_framework
+from lvrn_analysis.story import impact
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ("police_street", "police_street_months", "police_street_synthetic",
@@ -33,7 +33,7 @@ def fw():
 
 @pytest.fixture(scope="session")
 def tables(processed):
-    from lvrn_analysis.processed import read_table
+    from lvrn_analysis.processed.store import read_table
 
     return {t: read_table(t, processed) for t in TABLES}
 
@@ -63,8 +63,8 @@ def test_monthly_population_uses_nearest_mid_year(area):
     assert len(pop) == 14 * len(months)
     bp = pop[pop["la_code"] == BLACKPOOL].set_index("date")["mid_year"]
     assert bp.tolist() == [2019, 2019, 2020, 2020, 2022, 2022]
-    from lvrn_analysis.geography import populations
-    from lvrn_analysis.profile import nearest_mid_year
+    from lvrn_analysis.config.geography import populations
+    from lvrn_analysis.story.profile import nearest_mid_year
 
     for d in pd.date_range("2015-01-01", "2024-12-01", freq="MS"):
         assert impact._nearest_mid_year(d, [2019, 2020, 2022]) == nearest_mid_year(

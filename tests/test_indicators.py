@@ -1,4 +1,4 @@
-"""Tests for lvrn_analysis.indicators.
+"""Tests for lvrn_analysis.stats.indicators.
 
 Parity tests compare with the expected results shipped with PHEindicatormethods
 v2.1.0 (GPL-3; used as a test oracle only, see tests/data/phe/README.md) to 1e-6
@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from lvrn_analysis import indicators as ind
+from lvrn_analysis.stats import indicators as ind
 
 DATA = Path(__file__).resolve().parent / "data" / "phe"
 SHARED = (

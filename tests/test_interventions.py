@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lvrn_analysis import interventions as iv
-from lvrn_analysis.config import load_area
-from lvrn_analysis.disclosure import publish
-from lvrn_analysis.outcomes import load_framework
+from lvrn_analysis.config.areas import load_area
+from lvrn_analysis.config.outcomes import load_framework
 from lvrn_analysis.sources import programmes as pg
+from lvrn_analysis.stats.disclosure import publish
+from lvrn_analysis.story import interventions as iv
 
 REPORT = Path(__file__).resolve().parents[2] / "shared" / "context" / \
     "lvrn-evaluation-final-report-2021.txt"
@@ -173,7 +173,7 @@ def test_markdown_uses_quarto_fence_and_smalldocs_renders_it(df):
     assert '<pre class="mermaid">flowchart LR' in html
     assert env.get("mermaid") is True
     # and the markdown output is not mistaken for an unmarked pipe table by the guard
-    from lvrn_analysis.disclosure import _MD_TABLE_RULE
+    from lvrn_analysis.stats.disclosure import _MD_TABLE_RULE
 
     assert not _MD_TABLE_RULE.search(md)
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from lvrn_analysis.config.outcomes import FrameworkError, load_framework, parse_framework
 from lvrn_analysis.its import evaluate_framework
-from lvrn_analysis.outcomes import FrameworkError, load_framework, parse_framework
 
 LANCS = {
     "E06000008": "Blackburn with Darwen", "E06000009": "Blackpool", "E07000117": "Burnley",

@@ -1,4 +1,4 @@
-"""The Data and methods page logic (lvrn_analysis.methods_page)."""
+"""The Data and methods page logic (lvrn_analysis.story.methods)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lvrn_analysis import methods_page as mp
-from lvrn_analysis.config import load_area
-from lvrn_analysis.disclosure import SOURCE_POLICIES, publish
+from lvrn_analysis.config.areas import load_area
 from lvrn_analysis.sources import police
 from lvrn_analysis.sources.registry import sources
+from lvrn_analysis.stats.disclosure import SOURCE_POLICIES, publish
+from lvrn_analysis.story import methods as mp
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = ROOT / "tests" / "data" / "bad"
@@ -25,7 +25,7 @@ REFERENCE = ROOT / "src" / "lvrn_analysis" / "reference"
 @pytest.fixture(scope="module")
 def processed() -> Path:
     """The built processed folder (``make test`` builds it first)."""
-    from lvrn_analysis.processed import processed_dir
+    from lvrn_analysis.processed.store import processed_dir
 
     try:
         return processed_dir(ROOT)
@@ -35,7 +35,7 @@ def processed() -> Path:
 
 @pytest.fixture(scope="module")
 def man(processed):
-    from lvrn_analysis.processed import manifest
+    from lvrn_analysis.processed.store import manifest
 
     return manifest(processed)
 
@@ -83,7 +83,7 @@ def test_police_columns_in_step_with_loader():
 
 
 def test_coverage_matrix_has_every_component_and_source():
-    from lvrn_analysis.serious_violence import COMPONENTS, SOURCES
+    from lvrn_analysis.story.serious_violence import COMPONENTS, SOURCES
 
     m = mp.coverage_matrix()
     assert list(m["component"]) == list(COMPONENTS.values())
@@ -306,11 +306,11 @@ def test_each_method_points_to_a_documented_function(method):
 
 def test_api_page_naming():
     assert mp.api_page("lvrn_analysis.its.model.fit_its") == "../api/its-model.qmd#fit_its"
-    assert mp.api_page("lvrn_analysis.indicators.dsr") == "../api/indicators.qmd#dsr"
+    assert mp.api_page("lvrn_analysis.stats.indicators.dsr") == "../api/indicators.qmd#dsr"
     assert mp.api_page("lvrn_analysis.its.results.ITSResults.averted") == \
         "../api/its-results.qmd#itsresults"
     with pytest.raises(AttributeError):
-        mp.resolve("lvrn_analysis.indicators.no_such_function")
+        mp.resolve("lvrn_analysis.stats.indicators.no_such_function")
 
 
 def test_methods_markdown_links_every_method():

@@ -27,16 +27,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lvrn_analysis import build as B
-from lvrn_analysis.config import load_area
-from lvrn_analysis.geography import assign_authority
+from lvrn_analysis.config.areas import load_area
+from lvrn_analysis.config.geography import assign_authority
+from lvrn_analysis.processed import build as B
 from lvrn_analysis.sources import police
-from lvrn_analysis.synthetic_national import (
+from lvrn_analysis.sources.validation import LoadResult, SourceError
+from lvrn_analysis.synthetic.national import (
     FAULT_RATES,
     national_geography,
     write_national_archive,
 )
-from lvrn_analysis.validation import LoadResult, SourceError
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "police"
@@ -343,7 +343,7 @@ def test_area_index_matches_assign_authority():
 def test_area_index_prefix_rule_matches_geography():
     """The LSOA-name rule on every shipped LSOA name and on odd ones, both engines."""
     from lvrn_analysis._resources import reference_file
-    from lvrn_analysis.geography import la_name_from_lsoa_name
+    from lvrn_analysis.config.geography import la_name_from_lsoa_name
 
     with reference_file("geography/lsoa_police_centroids.csv").open("r", encoding="utf-8") as f:
         names = list(pd.read_csv(f, dtype=str)["lsoa_name"].dropna())
@@ -689,7 +689,7 @@ def test_repeated_values_survive_hash_collisions(buckets):
 def test_load_area_reads_a_multi_force_file(tmp_path, monkeypatch, national):
     """`lvrn build --area national.yml` goes through config.load_area."""
     from lvrn_analysis.cli import main
-    from lvrn_analysis.config import load_area
+    from lvrn_analysis.config.areas import load_area
 
     area = load_area(national.area_yaml)
     assert isinstance(area, police.MultiForceArea)

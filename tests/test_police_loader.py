@@ -26,11 +26,11 @@ import pandas as pd
 import pytest
 
 from lvrn_analysis._resources import reference_file
-from lvrn_analysis.config import load_area
-from lvrn_analysis.geography import local_authorities
-from lvrn_analysis.profile import crime_type_breakdown, monthly_counts
+from lvrn_analysis.config.areas import load_area
+from lvrn_analysis.config.geography import local_authorities
 from lvrn_analysis.sources import police
-from lvrn_analysis.validation import WEIGHT, LoadResult, SourceError
+from lvrn_analysis.sources.validation import WEIGHT, LoadResult, SourceError
+from lvrn_analysis.story.profile import crime_type_breakdown, monthly_counts
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "police"

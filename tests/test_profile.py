@@ -2,7 +2,7 @@
 
 Rates and intervals are recomputed here from the formulas (exact Poisson below 10
 events, Byar's approximation otherwise; APHO Technical Briefing 3 / PHEindicatormethods)
-and ONS populations, independently of ``lvrn_analysis.indicators``.
+and ONS populations, independently of ``lvrn_analysis.stats.indicators``.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from lvrn_analysis import profile
-from lvrn_analysis.config import load_area
-from lvrn_analysis.geography import local_authorities, populations
-from lvrn_analysis.indicators import crude_rate
+from lvrn_analysis.config.areas import load_area
+from lvrn_analysis.config.geography import local_authorities, populations
+from lvrn_analysis.stats.indicators import crude_rate
+from lvrn_analysis.story import profile
 
 VSO = profile.VIOLENCE
 FORCE = "Lancashire Constabulary"

@@ -3,7 +3,7 @@
 ``test_real_notebooks_and_tables`` scans every executed notebook under
 ``notebooks/*.ipynb`` and every CSV under ``notebooks/tables/``. If there are no
 notebooks yet it passes trivially; the crafted-notebook tests below prove that
-the scanner (``lvrn_analysis.disclosure.scan_notebook`` and friends) catches
+the scanner (``lvrn_analysis.stats.disclosure.scan_notebook`` and friends) catches
 unmarked tables and small counts from person-level sources.
 """
 
@@ -16,7 +16,7 @@ import nbformat
 import pandas as pd
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from lvrn_analysis import disclosure as dc
+from lvrn_analysis.stats import disclosure as dc
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from lvrn_analysis import serious_violence as sv
 from lvrn_analysis.sources import crime_tables, ed
+from lvrn_analysis.story import serious_violence as sv
 
 POLICE_TYPES = [
     "Anti-social behaviour", "Bicycle theft", "Burglary", "Criminal damage and arson", "Drugs",

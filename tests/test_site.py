@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 import yaml
 
-from lvrn_analysis.site import SiteError, find_quarto, render_site
+from lvrn_analysis.site.render import SiteError, find_quarto, render_site
 
 ROOT = Path(__file__).resolve().parents[1]
 CRIME_ID = re.compile(r"\b[0-9a-f]{64}\b")

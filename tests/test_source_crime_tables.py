@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from lvrn_analysis.config import load_area
-from lvrn_analysis.geography import imd2019, populations
+from lvrn_analysis.config.areas import load_area
+from lvrn_analysis.config.geography import imd2019, populations
 from lvrn_analysis.sources import crime_tables as ct
 from lvrn_analysis.sources.registry import sources
 

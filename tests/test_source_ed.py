@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from lvrn_analysis.config import load_area
+from lvrn_analysis.config.areas import load_area
 from lvrn_analysis.sources import ed
 from lvrn_analysis.sources.registry import sources
 

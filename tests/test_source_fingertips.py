@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from lvrn_analysis.config import load_area
-from lvrn_analysis.geography import imd2019
+from lvrn_analysis.config.areas import load_area
+from lvrn_analysis.config.geography import imd2019
 from lvrn_analysis.sources import fingertips as ft
 from lvrn_analysis.sources.registry import sources
 

@@ -9,7 +9,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from lvrn_analysis.config import load_area
+from lvrn_analysis.config.areas import load_area
 from lvrn_analysis.sources import education as edu
 from lvrn_analysis.sources import imd
 from lvrn_analysis.sources.registry import sources

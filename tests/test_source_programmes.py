@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lvrn_analysis.config import load_area
+from lvrn_analysis.config.areas import load_area
 from lvrn_analysis.sources import programmes as pg
 from lvrn_analysis.sources.registry import sources
 

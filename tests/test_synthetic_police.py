@@ -17,11 +17,11 @@ import pytest
 import statsmodels.api as sm
 
 from lvrn_analysis._resources import reference_file
-from lvrn_analysis.config import load_area
-from lvrn_analysis.periods import lockdown_fraction
+from lvrn_analysis.config.areas import load_area
+from lvrn_analysis.config.periods import lockdown_fraction
 from lvrn_analysis.sources import police
-from lvrn_analysis.synthetic_police import write_synthetic_police
-from lvrn_analysis.validation import WEIGHT
+from lvrn_analysis.sources.validation import WEIGHT
+from lvrn_analysis.synthetic.police import write_synthetic_police
 
 VSO = "Violence and sexual offences"
 ASB = "Anti-social behaviour"

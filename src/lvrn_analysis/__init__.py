@@ -23,4 +23,8 @@ _os.environ.setdefault("JE_ARROW_MALLOC_CONF", "muzzy_decay_ms:-1")
 
 __version__ = "0.1.0"
 
+from lvrn_analysis import _aliases  # noqa: E402  (after the jemalloc setting above)
+
+_aliases.install()
+
 __all__ = ["__version__"]

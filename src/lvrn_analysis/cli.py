@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 from lvrn_analysis import __version__
-from lvrn_analysis.validation import SourceError
+from lvrn_analysis.sources.validation import SourceError
 
 EPILOG = """\
 Quick start (from the project folder):
@@ -43,7 +43,7 @@ every page.
 
 
 def _area(name: str):
-    from lvrn_analysis.config import load_area
+    from lvrn_analysis.config.areas import load_area
 
     return load_area(name)
 
@@ -54,7 +54,7 @@ def _fmt(n: int) -> str:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Run the build and print a one-screen summary."""
-    from lvrn_analysis.build import build
+    from lvrn_analysis.processed.build import build
 
     area = _area(args.area)
     rep = build(area, raw_dir=args.raw, out_dir=args.out, synthetic_dir=args.synthetic_dir,
@@ -112,7 +112,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             for note in r.notes:
                 print(f"  note: {note}")
             if args.by_crime_type and spec.name == "police":
-                from lvrn_analysis.profile import crime_type_breakdown
+                from lvrn_analysis.story.profile import crime_type_breakdown
 
                 print(crime_type_breakdown(r).to_string(index=False))
     return status
@@ -136,7 +136,7 @@ def _detect(path: Path, detect) -> object:
 
 def cmd_site(args: argparse.Namespace) -> int:
     """Execute notebooks and render the website."""
-    from lvrn_analysis.site import render_site
+    from lvrn_analysis.site.render import render_site
 
     out = render_site(Path(args.project), execute=not args.no_execute,
                       renderer=args.renderer, quarto=args.quarto)
@@ -148,9 +148,9 @@ def cmd_its(args: argparse.Namespace) -> int:
     """Evaluate the outcomes framework with interrupted time series."""
     import pandas as pd
 
-    from lvrn_analysis import impact
-    from lvrn_analysis.outcomes import load_framework
-    from lvrn_analysis.processed import read_table
+    from lvrn_analysis.config.outcomes import load_framework
+    from lvrn_analysis.processed.store import read_table
+    from lvrn_analysis.story import impact
 
     area = _area(args.area)
     framework = load_framework(args.framework) if args.framework else load_framework()

@@ -346,7 +346,7 @@ def harmonic(x: np.ndarray | Sequence[float], nfreq: int, period: float) -> np.n
 def lockdown_covariates(series: SeriesFrame) -> pd.DataFrame:
     """Fraction of each period inside each English national COVID-19 lockdown.
 
-    Uses :func:`lvrn_analysis.periods.lockdown_fraction` for monthly series and the
+    Uses :func:`lvrn_analysis.config.periods.lockdown_fraction` for monthly series and the
     same overlap rule per week for weekly series. Lockdowns that do not overlap the
     series are dropped.
 
@@ -360,7 +360,7 @@ def lockdown_covariates(series: SeriesFrame) -> pd.DataFrame:
     pandas.DataFrame
         One column per lockdown (``period_id``), one row per period.
     """
-    from lvrn_analysis import periods as _periods
+    from lvrn_analysis.config import periods as _periods
 
     if series.freq == "M":
         frac = _periods.lockdown_fraction(series.data["date"])

@@ -1,6 +1,6 @@
 r"""Fit every indicator x area of an outcomes framework and give a verdict.
 
-For each indicator of an :class:`lvrn_analysis.outcomes.OutcomesFramework` and each of
+For each indicator of an :class:`lvrn_analysis.config.outcomes.OutcomesFramework` and each of
 its areas, the series is fitted with :func:`lvrn_analysis.its.fit_its` at the indicator's
 intervention start (by default the recommended model, :data:`RECOMMENDED`: quasi-Poisson,
 two Fourier pairs, model-based SEs, t intervals, level change only). The verdict is
@@ -39,8 +39,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from lvrn_analysis.config.outcomes import OutcomesFramework, load_framework
 from lvrn_analysis.its.model import RECOMMENDED, fit_its
-from lvrn_analysis.outcomes import OutcomesFramework, load_framework
 
 __all__ = ["evaluate_framework", "SERIES_COLUMNS"]
 

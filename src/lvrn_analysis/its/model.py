@@ -383,7 +383,7 @@ def fit_its(
         covariates / period indicators.
     lockdowns
         Add the fraction of each period inside each English national COVID-19 lockdown
-        (:func:`lvrn_analysis.periods.lockdown_fraction`) as covariates.
+        (:func:`lvrn_analysis.config.periods.lockdown_fraction`) as covariates.
     transition
         Transition window length(s) in periods; see ``transition_mode``.
     transition_mode

@@ -201,7 +201,7 @@ class PowerResults:
         matplotlib.figure.Figure
             Line chart with the target power marked; synthetic-data source line.
         """
-        from lvrn_analysis import plots
+        from lvrn_analysis.charts import plots
 
         t = self.table
         fig, ax = plots.new_figure()

@@ -272,10 +272,10 @@ class ITSResults:
         Returns
         -------
         matplotlib.figure.Figure
-            The figure, finished with :func:`lvrn_analysis.plots.finish`.
+            The figure, finished with :func:`lvrn_analysis.charts.plots.finish`.
         """
-        from lvrn_analysis import plots
-        from lvrn_analysis.periods import lockdowns
+        from lvrn_analysis.charts import plots
+        from lvrn_analysis.config.periods import lockdowns
 
         if scale not in ("count", "rate"):
             raise ValueError(f"scale must be 'count' or 'rate', got {scale!r}")
@@ -351,7 +351,7 @@ class ITSResults:
         """
         from statsmodels.graphics.tsaplots import plot_acf, plot_pacf
 
-        from lvrn_analysis import plots
+        from lvrn_analysis.charts import plots
 
         r = np.asarray(self.residuals, dtype=float)
         r = r[np.isfinite(r)]

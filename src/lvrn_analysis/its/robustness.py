@@ -60,7 +60,7 @@ class PlaceboResults:
         matplotlib.figure.Figure
             House-style chart with alt text.
         """
-        from lvrn_analysis import plots
+        from lvrn_analysis.charts import plots
 
         t = self.table
         pl, real = t[t["kind"] == "placebo"], t[t["kind"] == "real"]

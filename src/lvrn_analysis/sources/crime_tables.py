@@ -24,9 +24,9 @@ Drift handled (columns are matched by name):
   (offences a force could not attribute to a CSP) are kept with no authority.
 
 Offence codes are mapped to the LVRN serious-violence definition with
-``reference/crime_tables/offence_codes.csv`` (see :mod:`lvrn_analysis.serious_violence`).
+``reference/crime_tables/offence_codes.csv`` (see :mod:`lvrn_analysis.story.serious_violence`).
 
-Each workbook sheet gives one :class:`~lvrn_analysis.validation.LoadResult`
+Each workbook sheet gives one :class:`~lvrn_analysis.sources.validation.LoadResult`
 labelled ``file.xlsx!sheet``; ``row`` is the data-row number within the sheet
 (header excluded) and rejected rows also carry ``sheet_row`` (the spreadsheet row).
 
@@ -49,8 +49,8 @@ import numpy as np
 import pandas as pd
 
 from lvrn_analysis._resources import reference_file
-from lvrn_analysis.config import AreaConfig
-from lvrn_analysis.synthetic_common import (
+from lvrn_analysis.config.areas import AreaConfig
+from lvrn_analysis.sources.reading import (
     CsvTable,
     RowChecker,
     SourceInput,
@@ -72,7 +72,7 @@ from lvrn_analysis.synthetic_common import (
     to_number,
     workbook_engine,
 )
-from lvrn_analysis.validation import LoadResult, SourceError, sha256_bytes
+from lvrn_analysis.sources.validation import LoadResult, SourceError, sha256_bytes
 
 SOURCE = "crime_tables"
 
@@ -346,7 +346,7 @@ def _validate(table: CsvTable, area: AreaConfig, sheet: str, numeric_code: pd.Se
     look = csp_lookup()
     look = look[norm_force(look["force_name"]) == norm_force(area.force)]
     by_name = dict(zip(norm_name(look["csp_name"]), look["la_code"], strict=True))
-    from lvrn_analysis.geography import local_authorities
+    from lvrn_analysis.config.geography import local_authorities
 
     area_las = local_authorities(area)
     for la_c, la_n in zip(area_las["la_code"], area_las["la_name"], strict=True):
@@ -484,8 +484,8 @@ def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
     """
     import openpyxl
 
-    from lvrn_analysis.geography import imd2019, local_authorities, populations
-    from lvrn_analysis.periods import lockdown_fraction
+    from lvrn_analysis.config.geography import imd2019, local_authorities, populations
+    from lvrn_analysis.config.periods import lockdown_fraction
 
     g = rng(area, SOURCE)
     las = local_authorities(area)

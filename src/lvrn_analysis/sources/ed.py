@@ -62,8 +62,8 @@ import numpy as np
 import pandas as pd
 
 from lvrn_analysis._resources import reference_file
-from lvrn_analysis.config import AreaConfig
-from lvrn_analysis.synthetic_common import (
+from lvrn_analysis.config.areas import AreaConfig
+from lvrn_analysis.sources.reading import (
     RowChecker,
     SourceInput,
     finish,
@@ -77,7 +77,7 @@ from lvrn_analysis.synthetic_common import (
     synthetic_months,
     write_csv,
 )
-from lvrn_analysis.validation import LoadResult
+from lvrn_analysis.sources.validation import LoadResult
 
 SOURCE = "ed"
 
@@ -600,7 +600,7 @@ def _choice(g: np.random.Generator, p: dict[str, float], n: int) -> np.ndarray:
 
 
 def _month_multipliers(months: pd.DatetimeIndex) -> np.ndarray:
-    from lvrn_analysis.periods import lockdown_fraction
+    from lvrn_analysis.config.periods import lockdown_fraction
 
     lf = lockdown_fraction(pd.Series(months))
     logm = np.zeros(len(months))
@@ -677,7 +677,7 @@ def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
         ``"kind": "generator"`` (all parameters and the expected monthly counts per
         site) and ``"kind": "file"``.
     """
-    from lvrn_analysis.geography import imd2019, local_authorities, populations
+    from lvrn_analysis.config.geography import imd2019, local_authorities, populations
 
     g = rng(area, SOURCE)
     sites = ed_sites(area)

@@ -60,8 +60,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lvrn_analysis.config import AreaConfig
-from lvrn_analysis.synthetic_common import (
+from lvrn_analysis.config.areas import AreaConfig
+from lvrn_analysis.sources.reading import (
     RowChecker,
     SourceInput,
     finish,
@@ -73,7 +73,7 @@ from lvrn_analysis.synthetic_common import (
     rng,
     write_csv,
 )
-from lvrn_analysis.validation import LoadResult, SourceError
+from lvrn_analysis.sources.validation import LoadResult, SourceError
 
 SOURCE = "education"
 
@@ -276,7 +276,7 @@ def load_ks4(path: SourceInput, area: AreaConfig, *,
     chk.reject(~rt.isin(list(RECTYPES)), "unknown_rectype",
                lazy("column 'RECTYPE': ", rt, " is not a known record type (1, 2, 4, 5, 7)"))
     school = rt.isin(["1", "2"])
-    from lvrn_analysis.geography import local_authorities
+    from lvrn_analysis.config.geography import local_authorities
 
     las = local_authorities(area)
     area_upper = set(las["upper_tier_code"]) | set(las["la_code"])
@@ -495,7 +495,7 @@ def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
         computed from the written values (what :func:`ks4_by_la` must return),
         and one ``"kind": "file"`` record per file.
     """
-    from lvrn_analysis.geography import imd2019, local_authorities, populations
+    from lvrn_analysis.config.geography import imd2019, local_authorities, populations
 
     g = rng(area, SOURCE)
     las = local_authorities(area)

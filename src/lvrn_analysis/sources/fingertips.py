@@ -41,9 +41,9 @@ Validation (each failing row is quarantined once, first reason wins):
 (``Time period Sortable`` in scientific notation), ``bad_number``,
 ``negative_count``, ``ci_inconsistent`` (value outside its own 95 % interval),
 ``duplicate_row`` / ``duplicate_key`` (second and later copies of a key), plus
-the structural reasons of :func:`lvrn_analysis.synthetic_common.read_csv_table`.
+the structural reasons of :func:`lvrn_analysis.sources.reading.read_csv_table`.
 Unusable files (empty, HTML, missing ``Value`` …) raise
-:class:`~lvrn_analysis.validation.SourceError`.
+:class:`~lvrn_analysis.sources.validation.SourceError`.
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ import numpy as np
 import pandas as pd
 
 from lvrn_analysis._resources import reference_file
-from lvrn_analysis.config import AreaConfig
-from lvrn_analysis.synthetic_common import (
+from lvrn_analysis.config.areas import AreaConfig
+from lvrn_analysis.sources.reading import (
     RowChecker,
     SourceInput,
     finish,
@@ -74,7 +74,7 @@ from lvrn_analysis.synthetic_common import (
     to_number,
     write_csv,
 )
-from lvrn_analysis.validation import LoadResult
+from lvrn_analysis.sources.validation import LoadResult
 
 SOURCE = "fingertips"
 
@@ -463,7 +463,7 @@ def load_fingertips(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
 
 
 def _area_codes(area: AreaConfig) -> set[str]:
-    from lvrn_analysis.geography import local_authorities
+    from lvrn_analysis.config.geography import local_authorities
 
     las = local_authorities(area)
     return set(las["la_code"]) | set(las["upper_tier_code"])
@@ -564,7 +564,7 @@ def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
 
     Association structure (per authority *i*, period *t*; ``z_imd`` is the IMD 2019
     average score standardised across the area's authorities, so the real IMD
-    ranks from :func:`lvrn_analysis.geography.imd2019` drive it)::
+    ranks from :func:`lvrn_analysis.config.geography.imd2019` drive it)::
 
         NEET_it          = a_n + b_n·z_imd_i + u_i + e_it                (%)
         log violence_it  = a + b·z_imd_i + c·z_neet_i + trend·(t-2016)
@@ -588,7 +588,7 @@ def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
         per modelled indicator, ``"kind": "real_values"`` for 93553 and one
         ``"kind": "file"`` record.
     """
-    from lvrn_analysis.geography import imd2019, local_authorities, populations
+    from lvrn_analysis.config.geography import imd2019, local_authorities, populations
 
     g = rng(area, SOURCE)
     las = local_authorities(area)

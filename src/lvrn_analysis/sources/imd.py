@@ -39,8 +39,8 @@ import numpy as np
 import pandas as pd
 
 from lvrn_analysis._resources import reference_file
-from lvrn_analysis.config import AreaConfig
-from lvrn_analysis.synthetic_common import (
+from lvrn_analysis.config.areas import AreaConfig
+from lvrn_analysis.sources.reading import (
     RowChecker,
     SourceInput,
     cell_text,
@@ -56,7 +56,7 @@ from lvrn_analysis.synthetic_common import (
     workbook_engine,
     write_csv,
 )
-from lvrn_analysis.validation import LoadResult, SourceError
+from lvrn_analysis.sources.validation import LoadResult, SourceError
 
 SOURCE = "imd"
 
@@ -226,7 +226,7 @@ def load_imd(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
     idx = k.index
     out = pd.DataFrame(index=idx)
     out["la_code"] = k["la_code"]
-    from lvrn_analysis.geography import local_authorities
+    from lvrn_analysis.config.geography import local_authorities
 
     ref_names = local_authorities().set_index("la_code")["la_name"]
     nm = k["la_name"].where(k["la_name"] != "")
@@ -298,7 +298,7 @@ def write_file10_csv(path: Path, frame: pd.DataFrame | None = None) -> Path:
         ``path``.
     """
     if frame is None:
-        from lvrn_analysis.config import load_area
+        from lvrn_analysis.config.areas import load_area
 
         lancs = load_area("lancashire")
         frame = load_imd(default_inputs(lancs)[0], lancs)[0].kept

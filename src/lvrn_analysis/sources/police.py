@@ -13,7 +13,7 @@ Licence: Open Government Licence v3.0. The header is exactly::
 Rules (each row gets the first rule it breaks; see :data:`REASONS`)
 -------------------------------------------------------------------
 * A wrong, reordered or incomplete header, an empty file, HTML, or bytes that are
-  not text make the whole file unusable (:class:`~lvrn_analysis.validation.SourceError`).
+  not text make the whole file unusable (:class:`~lvrn_analysis.sources.validation.SourceError`).
 * Rows with the wrong number of fields (e.g. a truncated last line) are quarantined.
 * ``Month`` must be ``YYYY-MM`` and equal the month in the file name.
 * ``Falls within`` must be the configured force.
@@ -73,14 +73,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import yaml
 
-from lvrn_analysis.config import AreaConfig, ConfigError
-from lvrn_analysis.geography import (
+from lvrn_analysis.config.areas import AreaConfig, ConfigError
+from lvrn_analysis.config.geography import (
     LSOA_CODE_PATTERN,
     assign_authority,
     la_name_from_lsoa_name,
     local_authorities,
 )
-from lvrn_analysis.validation import (
+from lvrn_analysis.sources.validation import (
     WEIGHT,
     Accounting,
     LoadResult,
@@ -152,7 +152,7 @@ _HEADER_LINE = ",".join(HEADER)
 class MultiForceArea(AreaConfig):
     """An area covering several forces, e.g. England and Wales for a national comparison.
 
-    A plain :class:`~lvrn_analysis.config.AreaConfig` names one force and takes
+    A plain :class:`~lvrn_analysis.config.areas.AreaConfig` names one force and takes
     its authorities' names from the shipped reference geography; this extension
     adds the other forces and the names of its own authorities, so that the same
     rules apply unchanged: ``Falls within`` must be one of :attr:`forces`, and an
@@ -251,9 +251,9 @@ def load_multi_force_area(path: str | Path) -> MultiForceArea:
 
 def assign_area_authority(lsoa_code: pd.Series, lsoa_name: pd.Series,
                           area: AreaConfig) -> pd.DataFrame:
-    """Place LSOAs in an area's authorities (:func:`~lvrn_analysis.geography.assign_authority`).
+    """Place LSOAs in an area's authorities (:func:`~lvrn_analysis.config.geography.assign_authority`).
 
-    A plain area uses :func:`~lvrn_analysis.geography.assign_authority` itself; a
+    A plain area uses :func:`~lvrn_analysis.config.geography.assign_authority` itself; a
     :class:`MultiForceArea` with its own authority names applies the same rule
     (authority = the name that prefixes the LSOA name) to those names.
 
@@ -268,7 +268,7 @@ def assign_area_authority(lsoa_code: pd.Series, lsoa_name: pd.Series,
     -------
     pandas.DataFrame
         ``la_code``, ``la_name``, ``lsoa_la_name``, ``geo_status`` (see
-        :func:`~lvrn_analysis.geography.assign_authority`).
+        :func:`~lvrn_analysis.config.geography.assign_authority`).
     """
     names_t = tuple(getattr(area, "authority_names", ()))
     if not names_t:
@@ -877,7 +877,7 @@ _STATUS_INDEX = {g: i for i, g in enumerate(GEO_STATUS)}
 _STATUS_RANK = np.array([sorted(GEO_STATUS).index(g) for g in GEO_STATUS], dtype=np.int64)
 _NULL = pa.scalar(None, pa.string())
 _CODE_RE = re.compile(LSOA_CODE_PATTERN)
-#: The pattern of :func:`lvrn_analysis.geography.la_name_from_lsoa_name`.
+#: The pattern of :func:`lvrn_analysis.config.geography.la_name_from_lsoa_name`.
 _LA_PREFIX_RE = re.compile(r"^(?P<la>.+?)\s+\d{3}[A-Z]$")
 
 
@@ -1103,7 +1103,7 @@ class AreaIndex:
     Month format, force, crime type and LSOA → authority depend only on a value (or
     an LSOA code–name pair), so the fast path evaluates them on the distinct values
     of a file and keeps the answers for the next file. The two regular expressions
-    of :func:`~lvrn_analysis.geography.assign_authority` (LSOA code pattern, authority
+    of :func:`~lvrn_analysis.config.geography.assign_authority` (LSOA code pattern, authority
     prefix of the LSOA name) run on new values only: through the same pandas calls
     (Arrow's RE2) for values with non-ASCII or control characters, through Python's
     ``re`` for printable ASCII, where both engines read these patterns alike. The rest
@@ -1345,7 +1345,7 @@ def area_index(area: AreaConfig) -> AreaIndex:
 class PoliceFileResult(Accounting):
     """The outcome of loading one street-level file on the fast path.
 
-    Holds the same information as a :class:`~lvrn_analysis.validation.LoadResult`
+    Holds the same information as a :class:`~lvrn_analysis.sources.validation.LoadResult`
     (:meth:`to_load_result` gives it), but the kept aggregate as integer codes
     sorted like :func:`aggregate` (the build streams them to parquet without
     building one frame per file).
@@ -1353,7 +1353,7 @@ class PoliceFileResult(Accounting):
     Attributes
     ----------
     path, sha256, rows_in, notes
-        As in :class:`~lvrn_analysis.validation.LoadResult`.
+        As in :class:`~lvrn_analysis.sources.validation.LoadResult`.
     quarantined
         The quarantined rows before they become a frame (:attr:`rejected` builds it).
     index
@@ -1492,7 +1492,7 @@ class PoliceFileResult(Accounting):
         return self
 
     def to_load_result(self) -> LoadResult:
-        """Return the equivalent :class:`~lvrn_analysis.validation.LoadResult`."""
+        """Return the equivalent :class:`~lvrn_analysis.sources.validation.LoadResult`."""
         return LoadResult(self.source, self.path, self.kept_frame(), self.rejected,
                           self.rows_in, self.sha256, list(self.notes))
 
@@ -1779,7 +1779,7 @@ class QuarantinedRows:
     """A file's quarantined rows, kept as Arrow columns until a frame is needed.
 
     :func:`clean` builds a file's quarantine by concatenating one
-    :func:`~lvrn_analysis.validation.quarantine` frame per reason (in :data:`REASONS`
+    :func:`~lvrn_analysis.sources.validation.quarantine` frame per reason (in :data:`REASONS`
     order) and then the malformed rows. The reason frames have the same columns and
     dtypes except ``detail`` (``string`` for ``lsoa_outside_area``, ``str``
     otherwise; concatenated: ``string``), so :meth:`frame` builds them as one frame
@@ -1801,7 +1801,7 @@ class QuarantinedRows:
         Malformed rows (``row``, ``text``), or ``None``.
     relabeled
         Whether the label was replaced by the build (its ``file`` column is then
-        ``string``, as :func:`lvrn_analysis.build._relabel_result` makes it).
+        ``string``, as :func:`lvrn_analysis.processed.build._relabel_result` makes it).
     """
 
     label: str
@@ -1983,7 +1983,7 @@ def worker_init(area: AreaConfig,
 
 @dataclass(frozen=True)
 class WorkerFailure:
-    """A :class:`~lvrn_analysis.validation.SourceError` raised in a worker process.
+    """A :class:`~lvrn_analysis.sources.validation.SourceError` raised in a worker process.
 
     ``SourceError`` cannot be unpickled (its constructor takes more than the
     message), so workers send this instead and the parent raises it again.
@@ -2228,6 +2228,6 @@ def synthesize_default(out_dir: Path, area: AreaConfig) -> list[dict]:
     list of dict
         Ground-truth records of the injected effects.
     """
-    from lvrn_analysis.synthetic_police import write_synthetic_police
+    from lvrn_analysis.synthetic.police import write_synthetic_police
 
     return write_synthetic_police(out_dir, area)

@@ -32,8 +32,8 @@ from collections.abc import Iterable
 import pandas as pd
 
 from lvrn_analysis._resources import reference_file
-from lvrn_analysis.config import AreaConfig
-from lvrn_analysis.synthetic_common import (
+from lvrn_analysis.config.areas import AreaConfig
+from lvrn_analysis.sources.reading import (
     RowChecker,
     SourceInput,
     finish,
@@ -44,7 +44,7 @@ from lvrn_analysis.synthetic_common import (
     read_input,
     to_number,
 )
-from lvrn_analysis.validation import LoadResult
+from lvrn_analysis.sources.validation import LoadResult
 
 SOURCE = "programmes"
 

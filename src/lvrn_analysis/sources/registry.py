@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lvrn_analysis.config import AreaConfig
-from lvrn_analysis.validation import LoadResult
+from lvrn_analysis.config.areas import AreaConfig
+from lvrn_analysis.sources.validation import LoadResult
 
 
 @dataclass(frozen=True)

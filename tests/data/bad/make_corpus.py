@@ -13,9 +13,9 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 
-from lvrn_analysis.config import load_area
+from lvrn_analysis.config.areas import load_area
 from lvrn_analysis.sources import ed as edmod
-from lvrn_analysis.synthetic_common import stable_zip
+from lvrn_analysis.sources.reading import stable_zip
 
 ROOT = Path(__file__).resolve().parent
 REPO = ROOT.parents[2]

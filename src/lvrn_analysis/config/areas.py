@@ -1,0 +1,155 @@
+"""Area configuration: which force and local authorities make up a VRU area.
+
+An area is defined by a small YAML file (see ``areas/lancashire.yml``), not by
+code, so another Violence Reduction Unit is configured by writing one file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lvrn_analysis._resources import area_file
+
+_REQUIRED = ("id", "name", "police", "authorities")
+
+
+class ConfigError(ValueError):
+    """An area configuration file is missing a key or holds a bad value."""
+
+
+@dataclass(frozen=True)
+class AreaConfig:
+    """A VRU area.
+
+    Attributes
+    ----------
+    id
+        Short identifier, e.g. ``"lancashire"``.
+    name
+        Display name.
+    short_name
+        Abbreviation used in titles (e.g. ``"LVRN"``).
+    force
+        data.police.uk ``Falls within`` value of the force, e.g.
+        ``"Lancashire Constabulary"``.
+    force_slug
+        The force's slug in data.police.uk file names (``2020-01-<slug>-street.csv``).
+    authorities
+        ONS codes of the local authorities in the area.
+    default_mid_year
+        Mid-year population estimate used as denominator by default.
+    embedded_police
+        Reference file (inside the package) holding the embedded police aggregate,
+        or ``None``.
+    synthetic_start, synthetic_end
+        First and last month (``YYYY-MM``) of the synthetic series.
+    synthetic_seed
+        Seed of the synthetic generator.
+    source
+        Where the configuration was read from.
+    """
+
+    id: str
+    name: str
+    short_name: str
+    force: str
+    force_slug: str
+    authorities: tuple[str, ...]
+    default_mid_year: int
+    embedded_police: str | None
+    synthetic_start: str
+    synthetic_end: str
+    synthetic_seed: int
+    source: str = field(default="", compare=False)
+
+
+def _get(d: dict[str, Any], key: str, src: str) -> Any:
+    if key not in d or d[key] in (None, ""):
+        raise ConfigError(f"{src}: area configuration has no {key!r}")
+    return d[key]
+
+
+def load_area(name_or_path: str | Path = "lancashire") -> AreaConfig:
+    """Load an area configuration by shipped name or from a YAML file.
+
+    Parameters
+    ----------
+    name_or_path
+        ``"lancashire"`` or ``"leicestershire"`` (shipped), or a path to a YAML
+        file with the same keys. A file whose ``police`` has ``forces`` (a list of
+        ``{force, file_slug}``) and an ``authorities_file`` describes an area of
+        several forces, e.g. for a national comparison (see
+        :func:`lvrn_analysis.sources.police.load_multi_force_area`).
+
+    Returns
+    -------
+    AreaConfig
+        The validated configuration.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, is not valid YAML, lacks a required key, or names
+        an authority code that is not in the reference geography.
+    """
+    from lvrn_analysis.config.geography import local_authorities
+
+    p = Path(name_or_path)
+    if p.suffix in {".yml", ".yaml"} or p.exists():
+        if not p.is_file():
+            raise ConfigError(f"{p}: area configuration file not found")
+        text = p.read_text(encoding="utf-8")
+        src = str(p)
+    else:
+        try:
+            text = area_file(str(name_or_path)).read_text(encoding="utf-8")
+        except FileNotFoundError as exc:
+            raise ConfigError(
+                f"unknown area {name_or_path!r}: use 'lancashire', 'leicestershire' or a "
+                "path to a YAML file"
+            ) from exc
+        src = f"areas/{name_or_path}.yml"
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{src}: not valid YAML ({exc})") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{src}: expected a mapping at the top level")
+    if isinstance(raw.get("police"), dict) and "forces" in raw["police"]:
+        # several forces (e.g. a national comparison): authorities come from a CSV
+        from lvrn_analysis.sources.police import load_multi_force_area
+
+        return load_multi_force_area(p)
+    for key in _REQUIRED:
+        _get(raw, key, src)
+    police = raw["police"]
+    if not isinstance(police, dict):
+        raise ConfigError(f"{src}: 'police' must be a mapping with 'force' and 'file_slug'")
+    auths = raw["authorities"]
+    if not isinstance(auths, list) or not auths:
+        raise ConfigError(f"{src}: 'authorities' must be a non-empty list of ONS codes")
+    known = set(local_authorities()["la_code"])
+    unknown = [a for a in auths if a not in known]
+    if unknown:
+        raise ConfigError(
+            f"{src}: authorities not in the reference geography: {', '.join(map(str, unknown))}"
+        )
+    synth = raw.get("synthetic") or {}
+    return AreaConfig(
+        id=str(raw["id"]),
+        name=str(raw["name"]),
+        short_name=str(raw.get("short_name") or raw["id"]),
+        force=str(_get(police, "force", src + ": police")),
+        force_slug=str(_get(police, "file_slug", src + ": police")),
+        authorities=tuple(str(a) for a in auths),
+        default_mid_year=int((raw.get("population") or {}).get("default_mid_year", 2019)),
+        embedded_police=raw.get("embedded_police") or None,
+        synthetic_start=str(synth.get("start", "2016-01")),
+        synthetic_end=str(synth.get("end", "2022-10")),
+        synthetic_seed=int(synth.get("seed", 1)),
+        source=src,
+    )

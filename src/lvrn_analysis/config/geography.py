@@ -1,0 +1,193 @@
+"""Geography: local authorities, populations and the LSOA → authority mapping.
+
+Reference tables (shipped in ``reference/geography/``, OGL v3.0):
+
+* ``local_authorities.csv`` — ONS codes and names of the configured authorities,
+  their upper tier and region (ONS Register of Geographic Codes, 2019 codes).
+* ``populations.csv`` — ONS mid-year population estimates (all ages) for
+  mid-2019, mid-2020 and mid-2022 (Lancashire) and mid-2019 (Leicestershire),
+  from Nomis dataset NM_2002_1 via traffordDataLab/covid-19.
+* ``imd2019_ltla19.csv`` — English Indices of Deprivation 2019, local authority
+  summaries (MHCLG File 10), via humaniverse/IMD.
+
+LSOAs are mapped to their local authority by the authority name that starts
+every 2011 LSOA name (``"Blackpool 010A"`` → Blackpool), which is how ONS names
+LSOAs; data.police.uk carries both the LSOA code and name on every located row.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from lvrn_analysis._resources import reference_file
+
+if TYPE_CHECKING:
+    from lvrn_analysis.config.areas import AreaConfig
+
+LSOA_CODE_PATTERN = r"^[EW]01\d{6}$"
+
+
+@functools.cache
+def _read(name: str) -> pd.DataFrame:
+    with reference_file(name).open("r", encoding="utf-8") as fh:
+        return pd.read_csv(fh, dtype=str)
+
+
+def local_authorities(area: AreaConfig | None = None) -> pd.DataFrame:
+    """Return the local-authority reference table.
+
+    Parameters
+    ----------
+    area
+        If given, only that area's authorities, in the configured order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``la_code``, ``la_name``, ``upper_tier_code``, ``upper_tier_name``,
+        ``la_type``, ``region_code``, ``region_name``.
+    """
+    df = _read("geography/local_authorities.csv").copy()
+    if area is None:
+        return df
+    order = {c: i for i, c in enumerate(area.authorities)}
+    df = df[df["la_code"].isin(order)].copy()
+    df["_o"] = df["la_code"].map(order)
+    return df.sort_values("_o").drop(columns="_o").reset_index(drop=True)
+
+
+def populations(area: AreaConfig | None = None, mid_year: int | None = None) -> pd.DataFrame:
+    """Return ONS mid-year population estimates.
+
+    Parameters
+    ----------
+    area
+        Restrict to this area's authorities.
+    mid_year
+        Restrict to one mid-year (e.g. 2020). If the year is not available for an
+        authority, a :class:`ValueError` names the authority and the years that are.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``la_code``, ``la_name``, ``mid_year`` (int), ``population`` (int),
+        ``source``.
+    """
+    pop = _read("geography/populations.csv").copy()
+    pop["mid_year"] = pop["mid_year"].astype(int)
+    pop["population"] = pop["population"].astype("int64")
+    names = local_authorities().set_index("la_code")["la_name"]
+    pop.insert(1, "la_name", pop["la_code"].map(names))
+    if area is not None:
+        pop = pop[pop["la_code"].isin(area.authorities)]
+    if mid_year is not None:
+        have = pop[pop["mid_year"] == mid_year]
+        missing = sorted(set(pop["la_code"]) - set(have["la_code"]))
+        if area is not None:
+            missing = sorted(set(area.authorities) - set(have["la_code"]))
+        if missing:
+            years = sorted(pop["mid_year"].unique().tolist())
+            raise ValueError(
+                f"no mid-{mid_year} population for {', '.join(missing)}; "
+                f"available mid-years: {years}"
+            )
+        pop = have
+    return pop.sort_values(["la_code", "mid_year"]).reset_index(drop=True)
+
+
+def la_name_from_lsoa_name(lsoa_name: pd.Series) -> pd.Series:
+    """Return the local-authority name that prefixes each 2011 LSOA name.
+
+    Parameters
+    ----------
+    lsoa_name
+        LSOA names such as ``"Blackburn with Darwen 001A"``.
+
+    Returns
+    -------
+    pandas.Series
+        ``"Blackburn with Darwen"``; missing where the name is missing or does not
+        end in an LSOA suffix (three digits and a letter).
+    """
+    s = lsoa_name.astype("string")
+    m = s.str.extract(r"^(?P<la>.+?)\s+\d{3}[A-Z]$", expand=True)["la"]
+    return m
+
+
+def assign_authority(
+    lsoa_code: pd.Series, lsoa_name: pd.Series, area: AreaConfig
+) -> pd.DataFrame:
+    """Place LSOAs in the area's local authorities.
+
+    Parameters
+    ----------
+    lsoa_code, lsoa_name
+        LSOA codes and names as published by data.police.uk.
+    area
+        The area configuration.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as the input, columns ``la_code`` and ``la_name`` (missing when
+        the LSOA is not in the area), ``lsoa_la_name`` (the authority named by the
+        LSOA) and ``geo_status``: ``"in_area"``, ``"no_lsoa"`` (blank code),
+        ``"bad_lsoa_code"`` (not an ONS LSOA code, e.g. Excel-mangled) or
+        ``"outside_area"``.
+    """
+    las = local_authorities(area)
+    by_name = dict(zip(las["la_name"], las["la_code"], strict=True))
+    code = lsoa_code.astype("string").str.strip()
+    prefix = la_name_from_lsoa_name(lsoa_name)
+    la_code = prefix.map(by_name)
+    status = np.where(
+        code.isna() | (code == ""),
+        "no_lsoa",
+        np.where(
+            ~code.fillna("").str.match(LSOA_CODE_PATTERN),
+            "bad_lsoa_code",
+            np.where(la_code.isna(), "outside_area", "in_area"),
+        ),
+    )
+    la_code = la_code.where(status == "in_area")
+    names = dict(zip(las["la_code"], las["la_name"], strict=True))
+    return pd.DataFrame(
+        {
+            "la_code": la_code.astype("string"),
+            "la_name": la_code.map(names).astype("string"),
+            "lsoa_la_name": prefix.astype("string"),
+            "geo_status": pd.Series(status, index=lsoa_code.index, dtype="string"),
+        },
+        index=lsoa_code.index,
+    )
+
+
+def imd2019(area: AreaConfig | None = None) -> pd.DataFrame:
+    """Return the IMD 2019 local-authority summary (average score and domains).
+
+    Parameters
+    ----------
+    area
+        Restrict to this area's authorities.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``la_code``, ``la_name`` and the IMD columns as floats; ``imd_rank`` is the
+        rank of the average score among the 317 English districts (1 = most
+        deprived), derived from the scores.
+    """
+    df = _read("geography/imd2019_ltla19.csv").rename(columns={"ltla19_code": "la_code"})
+    num = [c for c in df.columns if c != "la_code"]
+    df[num] = df[num].apply(pd.to_numeric, errors="raise")
+    df = df.rename(columns={"rank_of_average_score_derived": "imd_rank",
+                            "Score": "imd_score"})
+    names = local_authorities().set_index("la_code")["la_name"]
+    df.insert(1, "la_name", df["la_code"].map(names))
+    if area is not None:
+        df = df[df["la_code"].isin(area.authorities)]
+    return df.reset_index(drop=True)

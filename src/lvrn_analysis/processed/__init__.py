@@ -1,0 +1,16 @@
+"""The processed layer: ``lvrn build`` writes it, every analysis reads it.
+
+* :mod:`lvrn_analysis.processed.build` — raw (or default) inputs → parquet tables,
+  quarantine and ``manifest.json``;
+* :mod:`lvrn_analysis.processed.store` — finding and reading what the build wrote.
+"""
+
+from lvrn_analysis.processed.store import (
+    MANIFEST,
+    is_synthetic,
+    manifest,
+    processed_dir,
+    read_table,
+)
+
+__all__ = ["MANIFEST", "is_synthetic", "manifest", "processed_dir", "read_table"]

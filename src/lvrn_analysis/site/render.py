@@ -1,0 +1,134 @@
+"""Execute the story notebooks and render the website.
+
+Rendering uses real Quarto when one is found — ``$LVRN_QUARTO``, ``$QUARTO_PATH``
+or ``quarto`` on ``PATH`` — and otherwise falls back, with a warning, to the
+offline renderer `smalldocs <https://pypi.org/project/smalldocs/>`_, which reads
+the same ``_quarto.yml`` and the outputs stored in the notebooks. Neither path
+touches the network. What differs in the fallback: no Pandoc (so no Pandoc
+filters, citations processing or cross-references beyond smalldocs's own), and
+Mermaid diagrams are drawn in the reader's browser by a script it loads.
+
+Notebook execution is deterministic: the working folder is the notebook's own,
+timing metadata is not recorded, and cell outputs must not contain timestamps.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+NOTEBOOK_TIMEOUT = 600
+
+
+class SiteError(RuntimeError):
+    """A notebook failed to execute or the renderer failed."""
+
+
+def notebooks(project: Path) -> list[Path]:
+    """Return the story notebooks in order (``notebooks/NN-*.ipynb``)."""
+    return sorted((project / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+
+
+def execute_notebook(path: Path, *, timeout: int = NOTEBOOK_TIMEOUT) -> None:
+    """Execute a notebook in place with the current Python, storing its outputs.
+
+    Parameters
+    ----------
+    path
+        The ``.ipynb`` file.
+    timeout
+        Seconds allowed per cell.
+
+    Raises
+    ------
+    SiteError
+        If a cell raises; the message names the notebook and the error.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        raise SiteError(f"{path}: a cell failed:\n{exc}") from exc
+    for cell in nb.cells:
+        cell.get("metadata", {}).pop("execution", None)
+    nbformat.write(nb, path)
+
+
+def find_quarto(explicit: str | None = None) -> str | None:
+    """Return the Quarto executable to use, or ``None`` if there is none."""
+    for cand in (explicit, os.environ.get("LVRN_QUARTO"), os.environ.get("QUARTO_PATH")):
+        if cand:
+            if Path(cand).is_file() or shutil.which(cand):
+                return cand
+            raise SiteError(f"Quarto not found at {cand}")
+    return shutil.which("quarto")
+
+
+def render_site(project: Path | str = ".", *, execute: bool = True, renderer: str = "auto",
+                quarto: str | None = None) -> Path:
+    """Execute the notebooks (optionally), write the API pages, render into ``_site/``.
+
+    Parameters
+    ----------
+    project
+        Folder holding ``_quarto.yml``.
+    execute
+        Execute every notebook first (refreshing stored outputs and figures).
+    renderer
+        ``"auto"`` (Quarto if found, else smalldocs), ``"quarto"`` or ``"smalldocs"``.
+    quarto
+        Path to the Quarto executable.
+
+    Returns
+    -------
+    Path
+        The ``_site`` folder.
+
+    Raises
+    ------
+    SiteError
+        If a notebook fails, Quarto was requested but not found, or rendering fails.
+    """
+    project = Path(project).resolve()
+    if not (project / "_quarto.yml").is_file():
+        raise SiteError(f"{project} has no _quarto.yml")
+    if execute:
+        for nb in notebooks(project):
+            print(f"executing {nb.relative_to(project)}", file=sys.stderr)
+            execute_notebook(nb)
+    from lvrn_analysis.site.apidoc import write_api_pages
+
+    write_api_pages(project)
+    exe = None if renderer == "smalldocs" else find_quarto(quarto)
+    if renderer == "quarto" and exe is None:
+        raise SiteError("Quarto not found: install it (see README) or use --renderer smalldocs")
+    if exe is not None:
+        proc = subprocess.run([exe, "render", str(project), "--no-execute"],
+                              cwd=project, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise SiteError(f"quarto render failed:\n{proc.stderr[-4000:]}")
+    else:
+        if renderer == "auto":
+            print("warning: Quarto not found; rendering with the offline renderer smalldocs "
+                  "(see README: 'Rendering with real Quarto').", file=sys.stderr)
+        from smalldocs.site import build as sd_build
+
+        site = sd_build(project, quiet=True)
+        for w in site.warnings:
+            if "execute.enabled" not in w:  # expected: notebooks are executed by lvrn site
+                print(f"smalldocs: {w}", file=sys.stderr)
+    out = project / "_site"
+    if not (out / "index.html").is_file():
+        raise SiteError(f"rendering produced no {out / 'index.html'}")
+    return out

@@ -1,0 +1,749 @@
+"""Shared helpers for the non-police sources: tolerant reading and deterministic writing.
+
+Two groups of helpers live here because every source module needs both:
+
+Reading (used by the loaders in :mod:`lvrn_analysis.sources`)
+    :func:`read_input` reads a file's bytes from a path or a packaged resource;
+    :func:`read_csv_table` parses delimited text quote-aware (embedded newlines in
+    quoted fields are fine; reported row numbers are *record* numbers, header
+    excluded, not line numbers), maps header aliases to canonical column names,
+    raises :class:`~lvrn_analysis.sources.validation.SourceError` for unusable files and
+    turns structurally broken records (wrong field count, unterminated quotes,
+    empty rows) into quarantined rows; :class:`RowChecker` accumulates the
+    row-level quarantine of a loader so that every input row ends up either kept
+    or rejected with a reason.
+
+Writing (used by the synthetic twins)
+    :func:`rng` derives a reproducible random generator from the area's
+    ``synthetic_seed`` and the source name; :func:`write_csv` writes records with
+    a fixed line terminator so that the same seed gives byte-identical files;
+    :func:`stable_zip` rewrites an xlsx/ods archive with fixed timestamps.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import unicodedata
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.abc import Traversable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lvrn_analysis.config.areas import AreaConfig
+from lvrn_analysis.sources.validation import LoadResult, SourceError, quarantine, sha256_bytes
+
+#: Anything a loader accepts as input: a filesystem path or a packaged resource.
+SourceInput = str | Path | Traversable
+
+#: Standard leading columns of every rejected frame.
+REJECTED_LEAD = ("file", "reason", "detail", "row")
+
+_SCI = re.compile(r"^[+-]?\d+(?:\.\d+)?[eE][+-]?\d+$")
+_WS = re.compile(r"\s+")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def label_of(path: SourceInput) -> str:
+    """Return the label used for a file in messages and manifests.
+
+    Files shipped inside the package are labelled ``lvrn_analysis/reference/…`` so
+    that manifests and notebook outputs do not depend on where the package is
+    installed; other files keep the path as given.
+    """
+    from importlib import resources
+
+    try:
+        root = Path(str(resources.files("lvrn_analysis"))).resolve()
+        rel = Path(str(path)).resolve().relative_to(root)
+    except (ValueError, OSError, TypeError):
+        return str(path)
+    return "lvrn_analysis/" + rel.as_posix()
+
+
+def read_input(path: SourceInput) -> tuple[bytes, str]:
+    """Read a file's bytes.
+
+    Parameters
+    ----------
+    path
+        Filesystem path or packaged resource (:class:`importlib.abc.Traversable`).
+
+    Returns
+    -------
+    tuple of (bytes, str)
+        The bytes and the file label.
+
+    Raises
+    ------
+    SourceError
+        If the file does not exist or cannot be read.
+    """
+    label = label_of(path)
+    p = Path(path) if isinstance(path, str) else path
+    try:
+        return p.read_bytes(), label
+    except FileNotFoundError as exc:
+        raise SourceError(label, "file not found") from exc
+    except IsADirectoryError as exc:
+        raise SourceError(label, "is a directory, not a file") from exc
+    except OSError as exc:
+        raise SourceError(label, f"cannot be read ({exc.strerror or exc})") from exc
+
+
+def normalise_header(name: object) -> str:
+    """Return a header cell normalised for matching.
+
+    Strips a BOM, non-breaking and surrounding spaces (the official IMD File 10
+    headers end in a space), collapses inner whitespace and case-folds.
+    """
+    s = unicodedata.normalize("NFKC", str(name)).replace("\ufeff", "")
+    return _WS.sub(" ", s).strip().casefold()
+
+
+def decode_bytes(data: bytes, label: str, notes: list[str]) -> str:
+    """Decode CSV bytes with :func:`lvrn_analysis.sources.validation.decode_text`, noting quirks."""
+    from lvrn_analysis.sources.validation import decode_text
+
+    text = decode_text(data, label)
+    if data.startswith(b"\xef\xbb\xbf"):
+        notes.append("UTF-8 byte-order mark removed")
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        notes.append("text is not UTF-8; decoded as Windows-1252 (Excel's default)")
+    return text
+
+
+@dataclass
+class CsvTable:
+    """A parsed delimited file.
+
+    Attributes
+    ----------
+    label
+        File label.
+    header
+        Header cells as found (BOM removed).
+    columns
+        Canonical name of each header cell (``None`` for unrecognised cells).
+    records
+        Data rows with canonical column names (all ``str``) and ``row`` (1-based
+        record number, header excluded).
+    broken
+        Structurally broken records, already labelled for quarantine.
+    rows_in
+        Number of data records read (blank lines excluded).
+    sha256
+        Hash of the bytes.
+    notes
+        Notes for the manifest.
+    """
+
+    label: str
+    header: list[str]
+    columns: list[str | None]
+    records: pd.DataFrame
+    broken: pd.DataFrame
+    rows_in: int
+    sha256: str
+    notes: list[str] = field(default_factory=list)
+
+
+def match_header(
+    header: Sequence[str],
+    aliases: Mapping[str, Sequence[str]],
+    *,
+    required: Iterable[str],
+    label: str,
+    patterns: Mapping[str, str] | None = None,
+    display: Mapping[str, str] | None = None,
+) -> list[str | None]:
+    """Map header cells to canonical names.
+
+    Parameters
+    ----------
+    header
+        Header cells.
+    aliases
+        Canonical name -> accepted spellings (compared after
+        :func:`normalise_header`). The canonical name itself is always accepted.
+    required
+        Canonical names that must be present.
+    label
+        File label for errors.
+    patterns
+        Canonical name -> regular expression matched against the normalised cell,
+        for headers whose wording varies (Fingertips' parent comparison column).
+
+    display
+        Canonical name -> name used in error messages (the real header name);
+        defaults to the canonical name.
+
+    Returns
+    -------
+    list
+        Canonical name (or ``None``) per header cell.
+
+    Raises
+    ------
+    SourceError
+        If a required column is missing or a column appears twice.
+    """
+    lookup: dict[str, str] = {}
+    for canon, names in aliases.items():
+        for n in (canon, *names):
+            lookup[normalise_header(n)] = canon
+    out: list[str | None] = []
+    seen: dict[str, int] = {}
+    for i, cell in enumerate(header):
+        key = normalise_header(cell)
+        canon = lookup.get(key)
+        if canon is None and patterns:
+            for cname, pat in patterns.items():
+                if re.fullmatch(pat, key):
+                    canon = cname
+                    break
+        if canon is not None:
+            if canon in seen:
+                raise SourceError(
+                    label,
+                    f"column {cell.strip()!r} appears twice in the header (also column "
+                    f"{seen[canon] + 1})",
+                    column=cell.strip(),
+                )
+            seen[canon] = i
+        out.append(canon)
+    missing = [(display or {}).get(c, c) for c in required if c not in seen]
+    if missing:
+        shown = ", ".join(repr(h.strip()) for h in header[:12])
+        more = " …" if len(header) > 12 else ""
+        raise SourceError(
+            label,
+            f"missing required column {missing[0]!r}"
+            + (f" (and {len(missing) - 1} more: {', '.join(missing[1:])})" if len(missing) > 1
+               else "")
+            + f"; header found: {shown}{more}",
+            column=missing[0],
+        )
+    return out
+
+
+def read_csv_table(
+    data: bytes,
+    label: str,
+    *,
+    aliases: Mapping[str, Sequence[str]],
+    required: Iterable[str],
+    patterns: Mapping[str, str] | None = None,
+    expected_order: Sequence[str] | None = None,
+    pad_trailing: Iterable[str] = (),
+    pad_any: bool = False,
+    display: Mapping[str, str] | None = None,
+) -> CsvTable:
+    """Parse a delimited file quote-aware into canonical string columns.
+
+    Parameters
+    ----------
+    data
+        File bytes.
+    label
+        File label.
+    aliases, required, patterns, display
+        See :func:`match_header`.
+    expected_order
+        Canonical order of the real format; a note is left if the file's
+        recognised columns come in another order (they are matched by name).
+    pad_trailing
+        Canonical names of optional columns that writers may leave off the end of
+        a record when they are empty (Fingertips writes a 26-name header and
+        25-field records, omitting the empty ``Compared to goal``). Short records
+        whose missing fields are all such columns are padded with blanks, with a
+        note; any other field-count mismatch is quarantined.
+    pad_any
+        Pad *every* short record (DfE performance tables omit all trailing empty
+        fields, so rows of new schools stop after a few dozen columns). Records
+        with too many fields are still quarantined.
+
+    Returns
+    -------
+    CsvTable
+
+    Raises
+    ------
+    SourceError
+        Empty, HTML, undecodable, no header, missing or duplicated columns.
+    """
+    notes: list[str] = []
+    text = decode_bytes(data, label, notes)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except StopIteration as exc:  # pragma: no cover - decode_text rejects empty text
+        raise SourceError(label, "file is empty") from exc
+    except csv.Error as exc:
+        raise SourceError(label, f"header is not valid CSV ({exc})", row=0) from exc
+    header = [h.replace("\ufeff", "") for h in header]
+    if not any(h.strip() for h in header):
+        raise SourceError(label, "first line is blank; expected a header row", row=0)
+    columns = match_header(header, aliases, required=required, label=label,
+                           patterns=patterns, display=display)
+    if expected_order is not None:
+        found = [c for c in columns if c is not None]
+        want = [c for c in expected_order if c in found]
+        if found != want:
+            notes.append("columns are in a non-standard order (matched by name)")
+    unknown = [h.strip() for h, c in zip(header, columns, strict=True) if c is None]
+    if unknown:
+        notes.append(f"ignored unrecognised column(s): {', '.join(unknown[:8])}"
+                     + (" …" if len(unknown) > 8 else ""))
+    width = len(header)
+    pad_set = set(pad_trailing)
+    min_width = width
+    while min_width > 0 and (pad_any or columns[min_width - 1] in pad_set):
+        min_width -= 1
+    padded: dict[int, int] = {}
+    good: list[list[str]] = []
+    good_rows: list[int] = []
+    broken: list[dict[str, object]] = []
+    n = 0
+    blank_lines = 0
+    while True:
+        try:
+            rec = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            n += 1
+            msg = str(exc)
+            reason = "truncated_record" if "end of data" in msg else "malformed_record"
+            broken.append({"row": n, "reason": reason,
+                           "detail": f"record {n} is not valid CSV ({msg}); a quoted field "
+                                     "is not closed or is followed by stray text"})
+            continue
+        if not rec:
+            blank_lines += 1
+            continue
+        n += 1
+        if all(not c.strip() for c in rec):
+            broken.append({"row": n, "reason": "empty_row",
+                           "detail": f"record {n} has {len(rec)} empty field(s)"})
+            continue
+        if min_width <= len(rec) < width:
+            padded[width - len(rec)] = padded.get(width - len(rec), 0) + 1
+            rec = rec + [""] * (width - len(rec))
+        if len(rec) != width:
+            broken.append({"row": n, "reason": "wrong_field_count",
+                           "detail": f"record {n} has {len(rec)} fields, the header has "
+                                     f"{width} (truncated line or stray delimiter)",
+                           "raw": ",".join(rec)[:200]})
+            continue
+        good.append(rec)
+        good_rows.append(n)
+    if blank_lines:
+        notes.append(f"{blank_lines} blank line(s) ignored")
+    if pad_any and padded:
+        notes.append(f"{sum(padded.values())} record(s) shorter than the header (trailing "
+                     "empty fields omitted); read as blank")
+    else:
+        for k_missing, count in sorted(padded.items()):
+            missing = ", ".join(repr(h.strip()) for h in header[width - k_missing:])
+            notes.append(f"{count} record(s) omit the trailing empty column(s) {missing}; "
+                         "read as blank")
+    keep_idx = [i for i, c in enumerate(columns) if c is not None]
+    names = [columns[i] for i in keep_idx]
+    if good:
+        arr = np.array(good, dtype=object)[:, keep_idx]
+        records = pd.DataFrame(arr, columns=names).astype("str")
+    else:
+        records = pd.DataFrame({c: pd.Series([], dtype="str") for c in names})
+    records.insert(0, "row", np.asarray(good_rows, dtype="int64"))
+    bdf = pd.DataFrame(broken, columns=["row", "reason", "detail", "raw"])
+    if not bdf.empty:
+        bdf.insert(0, "file", label)
+        bdf = bdf[["file", "reason", "detail", "row", "raw"]]
+        bdf["row"] = bdf["row"].astype("int64")
+    else:
+        bdf = empty_rejected()
+    return CsvTable(label=label, header=header, columns=columns, records=records,
+                    broken=bdf, rows_in=n, sha256=sha256_bytes(data), notes=notes)
+
+
+def empty_rejected() -> pd.DataFrame:
+    """Return an empty rejected frame with the standard columns."""
+    return pd.DataFrame({
+        "file": pd.Series([], dtype="str"), "reason": pd.Series([], dtype="str"),
+        "detail": pd.Series([], dtype="str"), "row": pd.Series([], dtype="int64"),
+    })
+
+
+class RowChecker:
+    """Accumulate row-level quarantine for one file.
+
+    Each row is quarantined at most once, for the first failed check, so that
+    ``rows_in == kept + rejected`` holds.
+
+    Parameters
+    ----------
+    frame
+        Rows being validated (must have a ``row`` column).
+    label
+        File label.
+    """
+
+    def __init__(self, frame: pd.DataFrame, label: str) -> None:
+        self.frame = frame
+        self.label = label
+        self.alive = pd.Series(True, index=frame.index)
+        self._rejected: list[pd.DataFrame] = []
+
+    def reject(
+        self, mask: pd.Series, reason: str,
+        detail: str | pd.Series | Callable[[pd.Index], pd.Series],
+    ) -> None:
+        """Quarantine the still-alive rows selected by ``mask``.
+
+        Parameters
+        ----------
+        mask
+            Boolean selection (missing treated as False).
+        reason
+            Short reason code.
+        detail
+            One sentence; a per-row Series of sentences; or a function of the
+            selected index returning that Series (evaluated only if rows fail,
+            which keeps large clean files fast).
+        """
+        m = mask.fillna(False).astype(bool)
+        if not m.any():
+            return
+        m &= self.alive
+        if not m.any():
+            return
+        first = detail if isinstance(detail, str) else ""
+        q = quarantine(self.frame, m, reason=reason, detail=first, file=self.label)
+        if callable(detail):
+            q["detail"] = detail(q.index).astype("str").to_numpy()
+        elif not isinstance(detail, str):
+            q["detail"] = detail.loc[q.index].astype("str").to_numpy()
+        self._rejected.append(q)
+        self.alive &= ~m
+
+    def add(self, rejected: pd.DataFrame) -> None:
+        """Add already-labelled rejected rows (e.g. structurally broken records)."""
+        if not rejected.empty:
+            self._rejected.append(rejected)
+
+    def kept(self) -> pd.DataFrame:
+        """Return the rows not quarantined."""
+        return self.frame.loc[self.alive].copy()
+
+    def rejected(self) -> pd.DataFrame:
+        """Return all quarantined rows, sorted by row, standard columns first."""
+        parts = [p for p in self._rejected if not p.empty]
+        if not parts:
+            return empty_rejected()
+        keep = ("row", "n_rows", "sheet_row")
+        parts = [p.astype({c: "str" for c in p.columns if c not in keep}) for p in parts]
+        out = pd.concat(parts, ignore_index=True, sort=False)
+        out["row"] = out["row"].astype("int64")
+        lead = [c for c in REJECTED_LEAD if c in out.columns]
+        rest = [c for c in out.columns if c not in lead]
+        out = out[lead + rest].sort_values(["row", "reason"], kind="stable")
+        return out.reset_index(drop=True)
+
+
+def finish(
+    source: str, table: CsvTable | None, kept: pd.DataFrame, rejected: pd.DataFrame, *,
+    label: str | None = None, rows_in: int | None = None, sha256: str | None = None,
+    notes: list[str] | None = None,
+) -> LoadResult:
+    """Build a :class:`LoadResult` and check its accounting.
+
+    Raises
+    ------
+    AssertionError
+        If rows in != kept + rejected (a programming error, never a data error).
+    """
+    res = LoadResult(
+        source=source,
+        path=label if label is not None else table.label,  # type: ignore[union-attr]
+        kept=kept.reset_index(drop=True),
+        rejected=rejected.reset_index(drop=True),
+        rows_in=int(rows_in if rows_in is not None else table.rows_in),  # type: ignore[union-attr]
+        sha256=sha256 if sha256 is not None else table.sha256,  # type: ignore[union-attr]
+        notes=list(notes if notes is not None else table.notes),  # type: ignore[union-attr]
+    )
+    res.check_accounting()
+    return res
+
+
+def first_row_of(df: pd.DataFrame, cols: Sequence[str]) -> pd.Series:
+    """Return, per row, the ``row`` number of the first row with the same ``cols`` (as str)."""
+    key = df[list(cols)].astype("str").fillna("")
+    first = df.assign(_r=df["row"]).groupby([key[c] for c in cols], sort=False,
+                                            dropna=False)["_r"].transform("first")
+    return first.astype("int64").astype("str")
+
+
+def show(s: pd.Series, *, quote: bool = True) -> pd.Series:
+    """Return cell values as display strings for quarantine details (always ``str``).
+
+    Strings are shown quoted (``'abc'``), numbers plainly (``12``, ``3.5``) and
+    missing values as ``blank``. Vectorised, so it is cheap on large files.
+    """
+    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+        f = s.astype("float64")
+        t = pd.Series(f.to_numpy().astype(str), index=s.index, dtype="str")
+        t = t.str.replace(r"\.0$", "", regex=True)
+        return t.where(f.notna(), "blank").astype("str")
+    t = s.astype("str")
+    if quote:
+        t = "'" + t + "'"
+    return t.where(s.notna(), "blank").astype("str")
+
+
+class raw:  # noqa: N801 - used like a marker function
+    """Mark a Series as already formatted for :func:`lazy` (not quoted)."""
+
+    def __init__(self, s: pd.Series) -> None:
+        self.s = s
+
+
+def lazy(*parts: str | pd.Series | raw) -> Callable[[pd.Index], pd.Series]:
+    """Build a quarantine-detail function evaluated only for failing rows.
+
+    Parameters
+    ----------
+    *parts
+        Literal strings, Series (shown with :func:`show`) or :class:`raw` Series
+        (used as they are), concatenated in order.
+
+    Returns
+    -------
+    callable
+        ``f(index) -> Series`` of sentences, for :meth:`RowChecker.reject`.
+    """
+    def f(idx: pd.Index) -> pd.Series:
+        out = pd.Series("", index=idx, dtype="str")
+        for p in parts:
+            if isinstance(p, str):
+                out = out + p
+            elif isinstance(p, raw):
+                out = out + p.s.loc[idx].astype("str").fillna("blank")
+            else:
+                out = out + show(p.loc[idx])
+        return out
+
+    return f
+
+
+def looks_scientific(s: pd.Series) -> pd.Series:
+    """Return True where a code looks like Excel's scientific notation (``1.05E+15``)."""
+    t = s.astype("str")
+    cand = t.str.contains("e", case=False, regex=False).fillna(False).astype(bool)
+    out = pd.Series(False, index=s.index)
+    if cand.any():
+        out[cand] = t[cand].str.strip().str.fullmatch(_SCI.pattern).fillna(False).astype(bool)
+    return out
+
+
+def to_number(
+    s: pd.Series, *, blanks: Iterable[str] = ("",), thousands: bool = True,
+) -> tuple[pd.Series, pd.Series]:
+    """Parse strings to floats.
+
+    Parameters
+    ----------
+    s
+        Strings.
+    blanks
+        Values that mean "no value" (returned as NaN, not flagged).
+    thousands
+        Accept ``1,234``.
+
+    Returns
+    -------
+    tuple of (pandas.Series, pandas.Series)
+        Float values, and a boolean mask of unparseable (non-blank) cells.
+    """
+    t = s.astype("str").str.strip()
+    blank = t.isin(list(blanks)) | t.isna()
+    if thousands:
+        t = t.str.replace(r"(?<=\d),(?=\d{3}(\D|$))", "", regex=True)
+    v = pd.to_numeric(t.where(~blank), errors="coerce")
+    bad = v.isna() & ~blank
+    return v.astype("float64"), bad
+
+
+def cell_text(v: object) -> tuple[str, bool]:
+    """Return a spreadsheet cell as text, and whether it was stored as a number.
+
+    Integer-valued floats lose their ``.0``; dates become ISO strings.
+    """
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "", False
+    if isinstance(v, bool):
+        return str(v), False
+    if isinstance(v, (int, np.integer)):
+        return str(int(v)), True
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return (str(int(f)) if f.is_integer() else repr(f)), True
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat(), False
+    return str(v).strip(), False
+
+
+def workbook_engine(data: bytes) -> str | None:
+    """Return the pandas engine for a workbook's bytes.
+
+    Returns ``"openpyxl"`` (xlsx), ``"odf"`` (ods), ``"bad"`` (a zip that is not a
+    readable workbook) or ``None`` (not a zip: treat as text).
+    """
+    if not data.startswith(b"PK"):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            names = set(z.namelist())
+            if "mimetype" in names and b"opendocument.spreadsheet" in z.read("mimetype"):
+                return "odf"
+            if "xl/workbook.xml" in names:
+                return "openpyxl"
+    except zipfile.BadZipFile:
+        return "bad"
+    return "bad"
+
+
+def read_workbook(data: bytes, label: str, engine: str) -> dict[str, list[tuple]]:
+    """Return every sheet's cell values as row tuples (openpyxl read-only for xlsx)."""
+    try:
+        if engine == "openpyxl":
+            import openpyxl
+
+            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            try:
+                return {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
+            finally:
+                wb.close()
+        frames = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, dtype=object,
+                               engine=engine)
+        return {str(k): [tuple(r) for r in v.to_numpy(dtype=object)] for k, v in frames.items()}
+    except Exception as exc:  # noqa: BLE001 - any reader failure means an unusable file
+        raise SourceError(label, f"workbook cannot be read ({type(exc).__name__}: {exc})") \
+            from exc
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def rng(area: AreaConfig, source: str) -> np.random.Generator:
+    """Return the generator of one source's synthetic twin.
+
+    The stream depends only on ``area.synthetic_seed`` and the source name (CRC-32),
+    so sources do not share random numbers and adding one does not shift another.
+    """
+    return np.random.default_rng([int(area.synthetic_seed), zlib.crc32(source.encode())])
+
+
+def synthetic_months(area: AreaConfig) -> pd.DatetimeIndex:
+    """Return the month starts from ``area.synthetic_start`` to ``synthetic_end``."""
+    return pd.date_range(pd.Timestamp(area.synthetic_start + "-01"),
+                         pd.Timestamp(area.synthetic_end + "-01"), freq="MS")
+
+
+def fmt_float(x: float | None, digits: int = 6) -> str:
+    """Format a float with fixed rounding for byte-stable output (blank for NaN)."""
+    if x is None or not np.isfinite(x):
+        return ""
+    r = round(float(x), digits)
+    s = repr(r)
+    if s.endswith(".0"):
+        s = s[:-2]
+    return "0" if s == "-0" else s
+
+
+def write_csv(
+    path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], *,
+    lineterminator: str = "\n", bom: bool = False, encoding: str = "utf-8",
+) -> Path:
+    r"""Write a CSV file deterministically.
+
+    Parameters
+    ----------
+    path
+        Output file (parent folders are created).
+    header, rows
+        Header cells and records (values are written with ``str``).
+    lineterminator
+        ``"\\r\\n"`` for files that come from Windows tools.
+    bom
+        Write a UTF-8 byte-order mark (as DfE files have).
+    encoding
+        Text encoding.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator=lineterminator, quoting=csv.QUOTE_MINIMAL)
+    w.writerow(header)
+    for r in rows:
+        w.writerow(["" if v is None else v for v in r])
+    data = buf.getvalue().encode(encoding)
+    if bom:
+        data = b"\xef\xbb\xbf" + data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+#: Timestamp written into every synthetic archive member.
+FIXED_ZIP_TIME = (2021, 6, 1, 0, 0, 0)
+
+
+def stable_zip(path: Path) -> Path:
+    """Rewrite a zip container (xlsx, ods) with fixed member timestamps.
+
+    openpyxl stamps each archive member with the wall-clock time and overwrites the
+    workbook's "modified" property on save, so two saves of the same workbook
+    differ; rewriting the members in the same order with a fixed time, and the
+    created/modified properties with a fixed date, makes the bytes depend on the
+    content only.
+    """
+    with zipfile.ZipFile(path) as zin:
+        members = [(i, zin.read(i.filename)) for i in zin.infolist()]
+    fixed = "2021-06-01T00:00:00"
+    patched = []
+    for info, data in members:
+        if info.filename in ("docProps/core.xml", "meta.xml"):
+            text = data.decode("utf-8")
+            text = re.sub(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
+                          rf"\g<1>{fixed}Z\g<2>", text)
+            text = re.sub(r"(<(?:meta:creation-date|dc:date)>)[^<]*(</)", rf"\g<1>{fixed}\g<2>",
+                          text)
+            data = text.encode("utf-8")
+        patched.append((info, data))
+    members = patched
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zout:
+        for info, data in members:
+            zi = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
+            zi.compress_type = info.compress_type
+            zi.external_attr = 0o600 << 16
+            zi.create_system = 0
+            zout.writestr(zi, data)
+    path.write_bytes(buf.getvalue())
+    return path
