@@ -1,4 +1,4 @@
-"""Tests for lvrn_analysis.stats.disclosure (publish path; the guard is in test_publication_guard)."""
+"""Tests for lvrn_analysis.stats.disclosure (publish path; the guard: test_publication_guard)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Impact page logic (lvrn_analysis.story.impact): series, truth checks, averted counts, power."""
+"""The Impact page logic (lvrn_analysis.story.impact): series, truth checks, averted, power."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from lvrn_analysis.config.areas import load_area
 from lvrn_analysis.sources import education as edu
 from lvrn_analysis.sources import imd
 from lvrn_analysis.sources.registry import sources
+from lvrn_analysis.synthetic.twins import twin
 
 EDU = Path(__file__).parent / "data" / "education"
 README_RANKS = {  # shared/reference/README.md §6: score (derived rank)
@@ -34,7 +35,7 @@ def area():
 
 def test_imd_default_inputs_are_the_real_values(area):
     spec = sources()["imd"]
-    assert spec.synthesize is None and spec.processed_name == "imd2019"
+    assert twin("imd") is None and spec.processed_name == "imd2019"
     res = imd.load_imd(imd.default_inputs(area)[0], area)[0]
     assert res.rows_in == 317 and res.rejected.empty
     k = res.kept

@@ -10,6 +10,7 @@ import pytest
 from lvrn_analysis.config.areas import load_area
 from lvrn_analysis.sources import programmes as pg
 from lvrn_analysis.sources.registry import sources
+from lvrn_analysis.synthetic.twins import twin
 
 REPORT = Path(__file__).resolve().parents[2] / "shared" / "context" / \
     "lvrn-evaluation-final-report-2021.txt"
@@ -87,7 +88,7 @@ def test_loads_clean(table):
     table.check_accounting()
     assert table.rejected.empty and table.rows_in == len(table.kept) >= 60
     spec = sources()["programmes"]
-    assert spec.synthesize is None and spec.processed_name == "programme_monitoring"
+    assert twin("programmes") is None and spec.processed_name == "programme_monitoring"
     k = table.kept
     assert list(k.columns) == list(pg.SCHEMA)
     assert k["citation"].str.fullmatch(pg.CITATION_PATTERN).all()

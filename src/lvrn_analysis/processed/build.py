@@ -41,6 +41,7 @@ from lvrn_analysis.processed.store import MANIFEST
 from lvrn_analysis.sources import police
 from lvrn_analysis.sources.registry import SourceSpec, sources
 from lvrn_analysis.sources.validation import WEIGHT, LoadResult, sha256_file
+from lvrn_analysis.synthetic.twins import twin
 
 
 @dataclass
@@ -619,11 +620,12 @@ def _build_generic(spec: SourceSpec, area: AreaConfig, raw: Path, out: Path, syn
         files = list(spec.default_inputs(area))
         origin = "real (shipped reference data)"
     if not files:
-        if not synthetic or spec.synthesize is None:
+        write_twin = twin(spec.name)
+        if not synthetic or write_twin is None:
             return
         d = syn / spec.raw_dir
         _clear(d)
-        report.ground_truth += spec.synthesize(d, area)
+        report.ground_truth += write_twin(d, area)
         files = _files(syn, spec)
         origin = "synthetic"
     results = _load_all(files, spec, area, f"{spec.name} ({origin})", progress)

@@ -2211,23 +2211,3 @@ def load_embedded(frame: pd.DataFrame, area: AreaConfig, label: str) -> list[Loa
                                  "last_outcome_category", "context") if c in res.rejected])
         out.append(res)
     return out
-
-
-def synthesize_default(out_dir: Path, area: AreaConfig) -> list[dict]:
-    """Write the synthetic street-level files for ``area`` (see :mod:`synthetic_police`).
-
-    Parameters
-    ----------
-    out_dir
-        Folder for the ``YYYY-MM-<force>-street.csv`` files.
-    area
-        Area configuration.
-
-    Returns
-    -------
-    list of dict
-        Ground-truth records of the injected effects.
-    """
-    from lvrn_analysis.synthetic.police import write_synthetic_police
-
-    return write_synthetic_police(out_dir, area)

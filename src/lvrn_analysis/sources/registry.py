@@ -37,11 +37,6 @@ class SourceSpec:
     person_level
         Whether rows are about individual people (then only disclosure-controlled
         aggregates may be published).
-    synthesize
-        ``synthesize(out_dir, area) -> list[dict]``: write the deterministic
-        synthetic twin of the source, in the exact real format, into ``out_dir``
-        and return its ground-truth records (injected effects, association
-        structure) as a list of plain dicts; ``None`` if the source has no twin.
     processed_name
         Stem of the processed parquet table (``data/processed/<stem>.parquet``).
     default_inputs
@@ -59,7 +54,6 @@ class SourceSpec:
     load: Callable[[Path, AreaConfig], list[LoadResult]]
     sniff: Callable[[str], bool]
     person_level: bool = False
-    synthesize: Callable[[Path, AreaConfig], list[dict]] | None = None
     processed_name: str = ""
     default_inputs: Callable[[AreaConfig], list] | None = None
     processed_table: Callable[[list[LoadResult], AreaConfig], object] | None = None
@@ -76,7 +70,6 @@ def _police() -> SourceSpec:
         load=police.load_police_path,
         sniff=police.sniff,
         person_level=False,
-        synthesize=police.synthesize_default,
         processed_name="police_street",
     )
 
@@ -99,7 +92,6 @@ def _fingertips() -> SourceSpec:
         load=fingertips.load_fingertips,
         sniff=fingertips.sniff,
         person_level=False,
-        synthesize=fingertips.synthesize,
         processed_name="fingertips",
     )
     return _with_hooks(spec, fingertips)
@@ -116,7 +108,6 @@ def _ed() -> SourceSpec:
         load=ed.load_ed,
         sniff=ed.sniff,
         person_level=True,
-        synthesize=ed.synthesize,
         processed_name="ed_attendances",
     )
     return _with_hooks(spec, ed)
@@ -134,7 +125,6 @@ def _crime_tables() -> SourceSpec:
         load=crime_tables.load_crime_table,
         sniff=crime_tables.sniff,
         person_level=False,
-        synthesize=crime_tables.synthesize,
         processed_name="csp_crime",
     )
     return _with_hooks(spec, crime_tables)
@@ -152,7 +142,6 @@ def _imd() -> SourceSpec:
         load=imd.load_imd,
         sniff=imd.sniff,
         person_level=False,
-        synthesize=None,
         processed_name="imd2019",
     )
     return _with_hooks(spec, imd)
@@ -169,7 +158,6 @@ def _education() -> SourceSpec:
         load=education.load_ks4,
         sniff=education.sniff,
         person_level=False,
-        synthesize=education.synthesize,
         processed_name="ks4_by_la",
     )
     return _with_hooks(spec, education)
@@ -186,7 +174,6 @@ def _programmes() -> SourceSpec:
         load=programmes.load_programmes,
         sniff=programmes.sniff,
         person_level=False,
-        synthesize=None,
         processed_name="programme_monitoring",
     )
     return _with_hooks(spec, programmes)

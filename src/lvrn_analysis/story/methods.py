@@ -74,6 +74,7 @@ from lvrn_analysis.stats.disclosure import (
     policy_for,
     publish,
 )
+from lvrn_analysis.synthetic.twins import twin
 
 #: Disclosure key of build-manifest and quality counts of non-person-level files.
 MANIFEST_SOURCE = "build_manifest"
@@ -205,7 +206,7 @@ def sources_overview(directory: Path | str | None = None) -> pd.DataFrame:
             "person-level": _yes(spec.person_level),
             "processed table": table,
             "origin in this build": origins.get(table, "not built"),
-            "synthetic twin": _yes(spec.synthesize is not None),
+            "synthetic twin": _yes(twin(spec.name) is not None),
             "columns": len(_table_columns(table, directory)),
         })
     return pd.DataFrame(rows)

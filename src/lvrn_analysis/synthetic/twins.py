@@ -1,0 +1,48 @@
+"""Which source has a synthetic twin, and the function that writes it.
+
+A twin is written only when a source has neither files in ``data/raw/`` nor real
+data shipped with the package (:attr:`~lvrn_analysis.sources.registry.SourceSpec.default_inputs`).
+Each writer has the signature ``write(out_dir, area) -> list[dict]``: it writes the
+files in the source's exact real format into ``out_dir`` and returns the ground-truth
+records of what it injected. Sources with no entry (IMD, programme monitoring) have
+real data shipped and no twin.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+
+from lvrn_analysis.config.areas import AreaConfig
+
+Writer = Callable[[Path, AreaConfig], list[dict]]
+
+#: Source name -> ``"module:function"`` of its twin's writer.
+TWINS: dict[str, str] = {
+    "police": "lvrn_analysis.synthetic.police:write_synthetic_police",
+    "fingertips": "lvrn_analysis.sources.fingertips:synthesize",
+    "ed": "lvrn_analysis.sources.ed:synthesize",
+    "crime_tables": "lvrn_analysis.sources.crime_tables:synthesize",
+    "education": "lvrn_analysis.sources.education:synthesize",
+}
+
+
+def twin(source: str) -> Writer | None:
+    """Return the writer of ``source``'s synthetic twin, or ``None`` if it has none.
+
+    Parameters
+    ----------
+    source
+        Source name as in :func:`lvrn_analysis.sources.registry.sources`.
+
+    Returns
+    -------
+    callable or None
+        ``write(out_dir, area) -> list[dict]`` (ground-truth records).
+    """
+    target = TWINS.get(source)
+    if target is None:
+        return None
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
