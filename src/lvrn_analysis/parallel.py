@@ -28,7 +28,7 @@ def process_pool(workers: int, **kwargs: Any) -> ProcessPoolExecutor:
     workers
         Number of worker processes.
     **kwargs
-        Passed to :class:`concurrent.futures.ProcessPoolExecutor` (``initializer``,
+        Passed to `concurrent.futures.ProcessPoolExecutor` (``initializer``,
         ``initargs``).
 
     Returns

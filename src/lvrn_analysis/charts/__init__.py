@@ -1,1 +1,1 @@
-"""House-style figures: shared styling (:mod:`lvrn_analysis.charts.plots`) and page charts."""
+"""House-style figures: shared styling (`lvrn_analysis.charts.plots`) and page charts."""

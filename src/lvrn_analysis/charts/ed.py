@@ -1,8 +1,8 @@
 """Charts for the ED, benchmark and coverage sections of the problem profile.
 
-House style from :mod:`lvrn_analysis.charts.plots`. Every ED chart is drawn from
+House style from `lvrn_analysis.charts.plots`. Every ED chart is drawn from
 **published** (disclosure-controlled) counts, i.e. the frames returned by
-:meth:`lvrn_analysis.story.ed_profile.EdTable.published_counts`: count columns are
+`lvrn_analysis.story.ed_profile.EdTable.published_counts()`: count columns are
 rounded to 5 and ``<NA>`` where suppressed. Suppressed cells are drawn hatched
 and labelled ``[c]``, never as zero, and each chart says so in a note and in its
 alt text.
@@ -66,7 +66,7 @@ def benchmark_grid_chart(grid: pd.DataFrame, *, title: str, source: str) -> Figu
     Parameters
     ----------
     grid
-        Output of :func:`lvrn_analysis.story.ed_profile.benchmark_grid`.
+        Output of `lvrn_analysis.story.ed_profile.benchmark_grid()`.
     title, source
         Title and source line.
 
@@ -126,7 +126,7 @@ def age_sex_chart(pub: pd.DataFrame, *, title: str, source: str) -> Figure:
     Parameters
     ----------
     pub
-        Published frame of :func:`lvrn_analysis.story.ed_profile.age_sex_table`
+        Published frame of `lvrn_analysis.story.ed_profile.age_sex_table()`
         (``age_band``, ``Male``, ``Female``, ``Total``); the ``Unknown`` and
         ``Total`` rows are not drawn.
     title, source
@@ -196,7 +196,7 @@ def hour_weekday_chart(pub: pd.DataFrame, *, title: str, source: str,
     Parameters
     ----------
     pub
-        Published frame of :func:`lvrn_analysis.story.ed_profile.hour_weekday_table`
+        Published frame of `lvrn_analysis.story.ed_profile.hour_weekday_table()`
         (``hour`` rows ``00:00`` ... ``23:00`` and ``Total``; weekday columns).
     title, source
         Title and source line.
@@ -251,7 +251,7 @@ def category_chart(panels: Sequence[tuple[pd.DataFrame, str, str]], *, title: st
     ----------
     panels
         ``(published frame, category column, panel title)`` per panel; frames
-        from :func:`lvrn_analysis.story.ed_profile.one_way_table` (``attendances``,
+        from `lvrn_analysis.story.ed_profile.one_way_table()` (``attendances``,
         ``percent``; the ``Total`` row is not drawn).
     title, source
         Title and source line.
@@ -314,7 +314,7 @@ def alcohol_drugs_chart(shares: dict[str, dict[str, float]], *, title: str,
     ----------
     shares
         ``{"Alcohol": recorded_share(...), "Drugs": ...}`` from
-        :func:`lvrn_analysis.story.ed_profile.recorded_share` (published counts).
+        `lvrn_analysis.story.ed_profile.recorded_share()` (published counts).
     title, source
         Title and source line.
 
@@ -360,7 +360,7 @@ def coverage_chart(matrix: pd.DataFrame, *, title: str, source: str) -> Figure:
     Parameters
     ----------
     matrix
-        Output of :func:`lvrn_analysis.story.ed_profile.coverage_table` (``component``
+        Output of `lvrn_analysis.story.ed_profile.coverage_table()` (``component``
         then one column per source).
     title, source
         Title and source line.

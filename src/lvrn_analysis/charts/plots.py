@@ -1,12 +1,12 @@
 """One house style for every chart the project publishes.
 
-Every chart function in the package returns a :class:`matplotlib.figure.Figure`
+Every chart function in the package returns a `matplotlib.figure.Figure`
 that carries
 
 * a title and axis labels with units,
 * a source line at the bottom that names the data and says whether they are real
   or synthetic, and
-* alt text, stored on the figure as ``fig.lvrn_alt`` and used by :func:`show`
+* alt text, stored on the figure as ``fig.lvrn_alt`` and used by `show()`
   when the figure is written to a notebook or the website.
 
 The palette is Okabe & Ito's colour-blind-safe set (Okabe M, Ito K. *Color
@@ -109,7 +109,7 @@ def new_figure(
     Parameters
     ----------
     nrows, ncols
-        Grid of axes, as in :func:`matplotlib.pyplot.subplots`.
+        Grid of axes, as in `matplotlib.pyplot.subplots()`.
     figsize
         Size in inches; defaults to the house size.
 
@@ -142,7 +142,7 @@ def finish(
     title
         Chart title.
     source
-        Source line, usually from :func:`source_line`.
+        Source line, usually from `source_line()`.
     alt
         Alt text: one or two sentences saying what the chart shows and its main
         message, for screen-reader users.
@@ -218,7 +218,7 @@ def figure_markdown(fig: Figure, name: str, *, directory: str | Path = "figures"
     Parameters
     ----------
     fig
-        A figure finished with :func:`finish`.
+        A figure finished with `finish()`.
     name
         File stem for the PNG.
     directory
@@ -247,7 +247,7 @@ def show(fig: Figure, name: str, *, directory: str | Path = "figures") -> None:
     Parameters
     ----------
     fig
-        A figure finished with :func:`finish`.
+        A figure finished with `finish()`.
     name
         File stem for the PNG.
     directory

@@ -1,4 +1,4 @@
-"""Charts for the problem profile, in the house style (see :mod:`lvrn_analysis.charts.plots`)."""
+"""Charts for the problem profile, in the house style (see `lvrn_analysis.charts.plots`)."""
 
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ def rates_chart(rates: pd.DataFrame, *, overall: float, title: str, source: str,
     Parameters
     ----------
     rates
-        Output of :func:`lvrn_analysis.story.profile.rates_by_authority`.
+        Output of `lvrn_analysis.story.profile.rates_by_authority()`.
     overall
         The whole area's rate, drawn as a reference line.
     title
         Chart title.
     source
-        Source line (:func:`lvrn_analysis.charts.plots.source_line`).
+        Source line (`lvrn_analysis.charts.plots.source_line()`).
     unit
         Unit of the rate, for the axis label.
 
@@ -68,7 +68,7 @@ def trend_chart(series: pd.DataFrame, *, title: str, source: str,
     Parameters
     ----------
     series
-        Output of :func:`lvrn_analysis.story.profile.monthly_counts` (``month``, ``count``,
+        Output of `lvrn_analysis.story.profile.monthly_counts()` (``month``, ``count``,
         ``status``, optionally ``no_lsoa``).
     title, source
         Title and source line.
@@ -123,7 +123,7 @@ def seasonal_chart(index: pd.DataFrame, *, title: str, source: str) -> Figure:
     Parameters
     ----------
     index
-        Output of :func:`lvrn_analysis.story.profile.seasonal_index`.
+        Output of `lvrn_analysis.story.profile.seasonal_index()`.
     title, source
         Title and source line.
 
@@ -156,7 +156,7 @@ def concentration_chart(conc: pd.DataFrame, *, title: str, source: str) -> Figur
     Parameters
     ----------
     conc
-        Output of :func:`lvrn_analysis.story.profile.concentration`.
+        Output of `lvrn_analysis.story.profile.concentration()`.
     title, source
         Title and source line.
 

@@ -3,10 +3,10 @@
 Everything here is read from small files (area YAML, shipped reference tables), not
 computed from the data, so every later layer can depend on it and it depends on none.
 
-* :mod:`lvrn_analysis.config.areas` — :class:`AreaConfig` and :func:`load_area`;
-* :mod:`lvrn_analysis.config.geography` — authorities, populations, LSOA lookups;
-* :mod:`lvrn_analysis.config.periods` — lockdown periods and month helpers;
-* :mod:`lvrn_analysis.config.outcomes` — the outcomes framework.
+* `lvrn_analysis.config.areas` — `AreaConfig` and `load_area()`;
+* `lvrn_analysis.config.geography` — authorities, populations, LSOA lookups;
+* `lvrn_analysis.config.periods` — lockdown periods and month helpers;
+* `lvrn_analysis.config.outcomes` — the outcomes framework.
 """
 
 from lvrn_analysis.config.areas import AreaConfig, ConfigError, load_area

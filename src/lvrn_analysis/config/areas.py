@@ -83,7 +83,7 @@ def load_area(name_or_path: str | Path = "lancashire") -> AreaConfig:
         file with the same keys. A file whose ``police`` has ``forces`` (a list of
         ``{force, file_slug}``) and an ``authorities_file`` describes an area of
         several forces, e.g. for a national comparison (see
-        :func:`lvrn_analysis.sources.police.load_multi_force_area`).
+        `lvrn_analysis.sources.police.load_multi_force_area()`).
 
     Returns
     -------

@@ -69,7 +69,7 @@ def populations(area: AreaConfig | None = None, mid_year: int | None = None) -> 
         Restrict to this area's authorities.
     mid_year
         Restrict to one mid-year (e.g. 2020). If the year is not available for an
-        authority, a :class:`ValueError` names the authority and the years that are.
+        authority, a `ValueError` names the authority and the years that are.
 
     Returns
     -------

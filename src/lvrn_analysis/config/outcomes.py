@@ -20,8 +20,8 @@ A framework file is YAML with this shape (see the shipped
             intervention_start, areas, comparison_areas   # optional, else defaults
             citations: [keys], notes
 
-:func:`load_framework` reads and validates a file and returns an
-:class:`OutcomesFramework`; every error names the file and the key path
+`load_framework()` reads and validates a file and returns an
+`OutcomesFramework`; every error names the file and the key path
 (``outcomes[0].indicators[2].polarity``).
 """
 

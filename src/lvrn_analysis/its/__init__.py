@@ -1,14 +1,14 @@
 """Interrupted time-series (ITS) engine: segmented regression of count series.
 
-* :func:`fit_its` fits Poisson / quasi-Poisson / negative-binomial segmented regressions
+* `fit_its()` fits Poisson / quasi-Poisson / negative-binomial segmented regressions
   (or regression with ARIMA errors), with Fourier seasonality, covariates, transition
-  windows, several interruptions and controls, and returns :class:`ITSResults`.
-* :func:`placebo_test` and :func:`sensitivity` check robustness.
-* :func:`simulate_series`, :func:`power_analysis` and :func:`minimum_detectable_effect`
+  windows, several interruptions and controls, and returns `ITSResults`.
+* `placebo_test()` and `sensitivity()` check robustness.
+* `simulate_series()`, `power_analysis()` and `minimum_detectable_effect()`
   plan a design by simulation.
-* :func:`evaluate_framework` fits every indicator x area of an outcomes framework.
+* `evaluate_framework()` fits every indicator x area of an outcomes framework.
 
-The recommended analysis is :data:`RECOMMENDED` (quasi-Poisson, two Fourier pairs,
+The recommended analysis is `RECOMMENDED` (quasi-Poisson, two Fourier pairs,
 model-based standard errors, t intervals), chosen from coverage simulations.
 """
 

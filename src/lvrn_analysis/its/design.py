@@ -5,33 +5,33 @@ series regression for the evaluation of public health interventions: a tutorial"
 *Int J Epidemiol* 46(1):348-355, and the accompanying ``Rcode.R``
 (gasparrini/2017_lopezbernal_IJE_codedata):
 
-.. math::
-
-    \log E[Y_t] = \log(\text{exposure}_t) + \beta_0 + \beta_1 t
-        + \sum_j \big(\beta_{2j}\,\text{level}_{jt} + \beta_{3j}\,\text{slope}_{jt}\big)
-        + \text{season}_t + \gamma' z_t
+$$
+\log E[Y_t] = \log(\text{exposure}_t) + \beta_0 + \beta_1 t
+    + \sum_j \big(\beta_{2j}\,\text{level}_{jt} + \beta_{3j}\,\text{slope}_{jt}\big)
+    + \text{season}_t + \gamma' z_t
+$$
 
 with
 
-* ``time`` :math:`t = 1, \dots, T` (one unit per period, as the tutorial's ``time``),
+* ``time`` $t = 1, \dots, T$ (one unit per period, as the tutorial's ``time``),
 * ``level[j]`` the step, 0 before interruption *j* and 1 from its first post period
-  :math:`t_j` on (the tutorial's ``smokban``),
-* ``slope[j]`` :math:`= (t - t_j + 1)\,\text{level}_{jt}`, i.e. 1 in the first post
+  $t_j$ on (the tutorial's ``smokban``),
+* ``slope[j]`` $= (t - t_j + 1)\,\text{level}_{jt}$, i.e. 1 in the first post
   period, exactly as ``I(time-36):smokban`` in ``Rcode.R`` model 4. With this coding
   the level change is the step extrapolated to the period *before* the first post
-  period; the change in the first post period is :math:`\beta_2 + \beta_3`.
+  period; the change in the first post period is $\beta_2 + \beta_3$.
 * Fourier seasonality (Bhaskaran et al. 2013, "Time series regression studies in
   environmental epidemiology", *Int J Epidemiol* 42(4):1187-1195): the columns of R's
   ``tsModel::harmonic(month, k, 12)``, i.e. ``sin1..sink`` then ``cos1..cosk`` of
-  :math:`2\pi k \cdot \text{month}/12`, or 11 month dummies (January reference).
+  $2\pi k \cdot \text{month}/12$, or 11 month dummies (January reference).
 
 A *transition window* of ``w`` periods after an interruption (Lopez Bernal 2017,
 "lag period") is handled in one of two ways:
 
 * ``"exclude"``: the ``w`` periods from the interruption on are dropped from the fit
   (they still get predictions) and the step and slope start after the window;
-* ``"phase"``: the step rises linearly, :math:`(t - t_j + 1)/(w + 1)`, reaching 1 at
-  the end of the window (a phased-in effect); the slope term starts at :math:`t_j`.
+* ``"phase"``: the step rises linearly, $(t - t_j + 1)/(w + 1)$, reaching 1 at
+  the end of the window (a phased-in effect); the slope term starts at $t_j$.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class SeriesFrame:
     freq
         ``"M"`` (monthly) or ``"W"`` (weekly).
     periods
-        The periods, as a :class:`pandas.PeriodIndex`.
+        The periods, as a `pandas.PeriodIndex`.
     """
 
     data: pd.DataFrame
@@ -169,7 +169,7 @@ def validate_series(
         One row per period.
     date
         Column of period dates: datetime64 month starts (monthly), dates 7 days apart
-        (weekly) or :class:`pandas.Period` values.
+        (weekly) or `pandas.Period` values.
     outcome
         Column of non-negative integer counts.
     exposure
@@ -346,7 +346,7 @@ def harmonic(x: np.ndarray | Sequence[float], nfreq: int, period: float) -> np.n
 def lockdown_covariates(series: SeriesFrame) -> pd.DataFrame:
     """Fraction of each period inside each English national COVID-19 lockdown.
 
-    Uses :func:`lvrn_analysis.config.periods.lockdown_fraction` for monthly series and the
+    Uses `lvrn_analysis.config.periods.lockdown_fraction()` for monthly series and the
     same overlap rule per week for weekly series. Lockdowns that do not overlap the
     series are dropped.
 

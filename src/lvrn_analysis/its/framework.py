@@ -1,8 +1,8 @@
 r"""Fit every indicator x area of an outcomes framework and give a verdict.
 
-For each indicator of an :class:`lvrn_analysis.config.outcomes.OutcomesFramework` and each of
-its areas, the series is fitted with :func:`lvrn_analysis.its.fit_its` at the indicator's
-intervention start (by default the recommended model, :data:`RECOMMENDED`: quasi-Poisson,
+For each indicator of an `lvrn_analysis.config.outcomes.OutcomesFramework` and each of
+its areas, the series is fitted with `lvrn_analysis.its.fit_its()` at the indicator's
+intervention start (by default the recommended model, `RECOMMENDED`: quasi-Poisson,
 two Fourier pairs, model-based SEs, t intervals, level change only). The verdict is
 polarity-aware:
 
@@ -19,7 +19,9 @@ would otherwise be flagged by chance in every other evaluation. The unadjusted
 verdict is kept in ``verdict_unadjusted``; ``adjust=None`` restores it as the verdict.
 The minimum detectable effect is
 
-.. math:: \text{MDE} = 1 - \exp\{-(q_{1-\alpha/2} + z_{\text{power}})\,SE\}
+$$
+\text{MDE} = 1 - \exp\{-(q_{1-\alpha/2} + z_{\text{power}})\,SE\}
+$$
 
 for a reduction (``exp{+...} - 1`` for an increase), the standard formula of Bloom
 (1995), "Minimum detectable effects: a simple way to report the statistical power of
@@ -101,10 +103,10 @@ def evaluate_framework(
     adjust
         Multiplicity adjustment of the p-values over the evaluated areas of each
         indicator, used for the verdict: ``"holm"`` (default) or any method of
-        :func:`statsmodels.stats.multitest.multipletests`; ``None`` for none.
+        `statsmodels.stats.multitest.multipletests()`; ``None`` for none.
     **fit_kwargs
-        Overrides of the model passed to :func:`fit_its` (defaults:
-        :data:`RECOMMENDED` plus ``slope_change=False``).
+        Overrides of the model passed to `fit_its()` (defaults:
+        `RECOMMENDED` plus ``slope_change=False``).
 
     Returns
     -------

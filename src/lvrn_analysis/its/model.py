@@ -4,12 +4,12 @@ Families
 --------
 * ``"poisson"``: Poisson GLM, log link, ``log(exposure)`` offset.
 * ``"quasipoisson"``: the same point estimates; standard errors multiplied by
-  :math:`\sqrt{\phi}` with :math:`\phi = X^2_{Pearson}/(n-p)`, exactly R's
+  $\sqrt{\phi}$ with $\phi = X^2_{Pearson}/(n-p)$, exactly R's
   ``quasipoisson`` (Lopez Bernal, Cummins & Gasparrini 2017, *Int J Epidemiol*
   46(1):348-355).
-* ``"negbin"``: negative binomial (NB2, :math:`Var = \mu + \alpha\mu^2`) GLM with
-  :math:`\alpha` estimated by maximum likelihood, profiled over :math:`\log\alpha`;
-  standard errors are conditional on :math:`\hat\alpha`, as R's ``MASS::glm.nb``.
+* ``"negbin"``: negative binomial (NB2, $Var = \mu + \alpha\mu^2$) GLM with
+  $\alpha$ estimated by maximum likelihood, profiled over $\log\alpha$;
+  standard errors are conditional on $\hat\alpha$, as R's ``MASS::glm.nb``.
 
 Standard errors
 ---------------
@@ -18,32 +18,32 @@ Standard errors
 * ``se="hac"``: Newey & West (1987) heteroskedasticity- and autocorrelation-consistent
   sandwich, "A simple, positive semi-definite, heteroskedasticity and autocorrelation
   consistent covariance matrix", *Econometrica* 55(3):703-708, with Bartlett weights,
-  the small-sample factor :math:`n/(n-p)`, and lag :math:`L = \lfloor 4 (n/100)^{2/9}
-  \rfloor` (Newey & West 1994, *Rev Econ Stud* 61(4):631-653), at least 1, unless
+  the small-sample factor $n/(n-p)$, and lag $L = \lfloor 4 (n/100)^{2/9}
+  \rfloor$ (Newey & West 1994, *Rev Econ Stud* 61(4):631-653), at least 1, unless
   ``hac_lags`` is given. The sandwich does not depend on the quasi-Poisson scale.
 
 Autocorrelation alternative
 ---------------------------
 ``method="arima"`` fits a linear regression with ARIMA errors (statsmodels ``SARIMAX``)
-to the log rate, :math:`\log((y_t + c)/\text{exposure}_t)` with ``c = 0`` unless a count
+to the log rate, $\log((y_t + c)/\text{exposure}_t)$ with ``c = 0`` unless a count
 is zero (then ``c = 0.5``, recorded as a warning). Effects are then ratios of geometric
-mean rates; predictions are :math:`\exp(x_t'\beta)\cdot\text{exposure}_t` (no
+mean rates; predictions are $\exp(x_t'\beta)\cdot\text{exposure}_t$ (no
 retransformation correction).
 
 Recommended model
 -----------------
-:data:`RECOMMENDED`: quasi-Poisson, two Fourier pairs, model-based SEs and Student-t
+`RECOMMENDED`: quasi-Poisson, two Fourier pairs, model-based SEs and Student-t
 intervals on the residual degrees of freedom. Measured by simulation (negative-binomial
 series with seasonality and trend, 24-60 months before and 12-36 after, baselines
 20-500 a month, 4,000-20,000 series per design with the vectorised fitter of
-:mod:`lvrn_analysis.its.power`): 95 % coverage of the level change was 94.5-95.3 % with t
+`lvrn_analysis.its.power`): 95 % coverage of the level change was 94.5-95.3 % with t
 intervals and 93.7-95.0 % with normal ones; Poisson SEs covered 31-88 % (worse the larger
 the counts); Newey-West SEs 77-89 % (the HAC sandwich is biased downwards in series this
 short). With a latent AR(1) of lag-1 correlation 0.3 (log-scale SD 0.05) model SEs (normal
 intervals) still covered 93-95 %; at 0.5 (SD 0.1) 86-90 %, and neither HAC (77-86 %) nor
 ARIMA errors (85 %, 300 series) did better. When the Ljung-Box flag is raised, treat
 intervals as too narrow and look at the placebo test
-(:func:`lvrn_analysis.its.placebo_test`).
+(`lvrn_analysis.its.placebo_test()`).
 
 Controls
 --------
@@ -383,7 +383,7 @@ def fit_its(
         covariates / period indicators.
     lockdowns
         Add the fraction of each period inside each English national COVID-19 lockdown
-        (:func:`lvrn_analysis.config.periods.lockdown_fraction`) as covariates.
+        (`lvrn_analysis.config.periods.lockdown_fraction()`) as covariates.
     transition
         Transition window length(s) in periods; see ``transition_mode``.
     transition_mode
@@ -415,7 +415,7 @@ def fit_its(
         Reference distribution for intervals and p-values: ``"normal"`` (default; R's
         ``Epi::ci.lin``, as in the tutorial) or ``"t"`` (Student t on the residual
         degrees of freedom, as R's ``summary.glm`` for quasi families). ``"t"`` is part
-        of the recommended model (:data:`RECOMMENDED`): with an estimated dispersion it
+        of the recommended model (`RECOMMENDED`): with an estimated dispersion it
         restores nominal coverage in short series (about 94 % -> 95 % in simulation).
 
     Returns
@@ -426,7 +426,7 @@ def fit_its(
     Raises
     ------
     ValueError
-        On invalid input (see :func:`lvrn_analysis.its.design.validate_series`) or an
+        On invalid input (see `lvrn_analysis.its.design.validate_series()`) or an
         unknown option.
     """
     family = _FAMILY_ALIASES.get(str(family).lower(), str(family).lower())

@@ -1,7 +1,7 @@
 """Simulation-based power and minimum detectable effect for an ITS design.
 
-Series are simulated with :func:`lvrn_analysis.its.simulate.simulate_matrix` and
-analysed with the same segmented model as :func:`lvrn_analysis.its.fit_its` (trend,
+Series are simulated with `lvrn_analysis.its.simulate.simulate_matrix()` and
+analysed with the same segmented model as `lvrn_analysis.its.fit_its()` (trend,
 level change, optional slope change, Fourier seasonality; quasi-Poisson or Poisson;
 model-based or Newey-West standard errors) by a *vectorised* IRLS over all simulated
 series at once, which gives the same estimates as statsmodels' GLM to numerical
@@ -276,7 +276,7 @@ def power_analysis(
     effect
         True level-change rate ratio (0.9 = 10 % reduction).
     seasonal_amplitude, dispersion, ar1, ar_sd, trend
-        Data-generating process, see :func:`lvrn_analysis.its.simulate_series`.
+        Data-generating process, see `lvrn_analysis.its.simulate_series()`.
     n_sims
         Simulated series per grid point (default 200).
     alpha
@@ -284,7 +284,7 @@ def power_analysis(
     target
         Power wanted (default 0.8).
     harmonics, slope_change, family, se, hac_lags
-        Analysis model (as :func:`lvrn_analysis.its.fit_its`; ``family`` is
+        Analysis model (as `lvrn_analysis.its.fit_its()`; ``family`` is
         ``"quasipoisson"`` or ``"poisson"``).
     ci_dist
         ``"t"`` (default, the recommended analysis) or ``"normal"`` reference
@@ -373,7 +373,7 @@ def minimum_detectable_effect(
     n_pre, n_post
         Months before and after go-live.
     baseline, seasonal_amplitude, dispersion, ar1, ar_sd, trend
-        Data-generating process (see :func:`lvrn_analysis.its.simulate_series`).
+        Data-generating process (see `lvrn_analysis.its.simulate_series()`).
     power
         Target power.
     alpha
@@ -381,7 +381,7 @@ def minimum_detectable_effect(
     n_sims
         Simulations per grid point.
     harmonics, slope_change, family, se, hac_lags, ci_dist
-        Analysis model (see :func:`power_analysis`).
+        Analysis model (see `power_analysis()`).
     max_reduction
         Largest reduction tried.
     start

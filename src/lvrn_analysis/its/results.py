@@ -1,4 +1,4 @@
-"""The results object returned by :func:`lvrn_analysis.its.fit_its`."""
+"""The results object returned by `lvrn_analysis.its.fit_its()`."""
 
 from __future__ import annotations
 
@@ -116,7 +116,7 @@ class ITSResults:
         n_draws
             Number of simulations (default 2000).
         seed
-            Random seed (default :data:`DEFAULT_SEED`).
+            Random seed (default `DEFAULT_SEED`).
         level
             Interval level.
 
@@ -272,7 +272,7 @@ class ITSResults:
         Returns
         -------
         matplotlib.figure.Figure
-            The figure, finished with :func:`lvrn_analysis.charts.plots.finish`.
+            The figure, finished with `lvrn_analysis.charts.plots.finish()`.
         """
         from lvrn_analysis.charts import plots
         from lvrn_analysis.config.periods import lockdowns

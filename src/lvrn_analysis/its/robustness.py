@@ -114,7 +114,7 @@ def placebo_test(
     Parameters
     ----------
     df
-        The series, as for :func:`lvrn_analysis.its.fit_its`.
+        The series, as for `lvrn_analysis.its.fit_its()`.
     date, outcome
         Column names.
     interruptions
@@ -124,7 +124,7 @@ def placebo_test(
     step
         Spacing of placebo dates, in periods.
     **fit_kwargs
-        Passed to :func:`fit_its` (``exposure``, ``family``, ``harmonics``, ...). A
+        Passed to `fit_its()` (``exposure``, ``family``, ``harmonics``, ...). A
         ``control`` frame is truncated to the pre-period as well.
 
     Returns
@@ -205,7 +205,7 @@ def sensitivity(
         ``"excluded"`` (lockdown months left out of the fit). Default: all three when
         the series overlaps a lockdown, else ``("ignored",)``.
     **fit_kwargs
-        Passed to :func:`fit_its`; ``harmonics``, ``lockdowns`` and ``exclude`` are set
+        Passed to `fit_its()`; ``harmonics``, ``lockdowns`` and ``exclude`` are set
         by this function.
 
     Returns

@@ -4,12 +4,12 @@ The data-generating process (vectorised over series) is a gamma-Poisson (negativ
 binomial) process with seasonality, trend and an optional AR(1) latent term on the log
 scale:
 
-.. math::
-
-    \log \mu_{st} = \log(\text{baseline}) + \tau\,(t-1)/12
-        + A\cos\big(2\pi(\text{month}_t - \text{peak})/12\big)
-        + \log(\text{effect})\,P_t + \log(\text{slope\_effect})\,(t - t_0 + 1)P_t
-        + u_{st} - \sigma_u^2/2,
+$$
+\log \mu_{st} = \log(\text{baseline}) + \tau\,(t-1)/12
+    + A\cos\big(2\pi(\text{month}_t - \text{peak})/12\big)
+    + \log(\text{effect})\,P_t + \log(\text{slope\_effect})\,(t - t_0 + 1)P_t
+    + u_{st} - \sigma_u^2/2,
+$$
 
     u_{st} = \phi u_{s,t-1} + \varepsilon_{st},\quad
     \varepsilon_{st} \sim N\big(0, \sigma_u^2(1-\phi^2)\big),\quad
@@ -18,9 +18,9 @@ scale:
     Y_{st} \mid \mu_{st}, G_{st} \sim \text{Poisson}(\mu_{st} G_{st}),\quad
     G_{st} \sim \text{Gamma}(1/\alpha, \alpha),
 
-so that :math:`Var(Y \mid \mu) = \mu + \alpha\mu^2` (NB2) when there is no AR term,
-:math:`P_t` is 1 from the first post period :math:`t_0` on, and the slope term is
-coded as in :mod:`lvrn_analysis.its.design`.
+so that $Var(Y \mid \mu) = \mu + \alpha\mu^2$ (NB2) when there is no AR term,
+$P_t$ is 1 from the first post period $t_0$ on, and the slope term is
+coded as in `lvrn_analysis.its.design`.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def simulate_matrix(
 ) -> tuple[np.ndarray, np.ndarray, pd.DatetimeIndex]:
     """Simulate a matrix of monthly counts (series x months).
 
-    Parameters are as in :func:`simulate_series`.
+    Parameters are as in `simulate_series()`.
 
     Returns
     -------

@@ -1,8 +1,8 @@
 """The processed layer: ``lvrn build`` writes it, every analysis reads it.
 
-* :mod:`lvrn_analysis.processed.build` — raw (or default) inputs → parquet tables,
+* `lvrn_analysis.processed.build` — raw (or default) inputs → parquet tables,
   quarantine and ``manifest.json``;
-* :mod:`lvrn_analysis.processed.store` — finding and reading what the build wrote.
+* `lvrn_analysis.processed.store` — finding and reading what the build wrote.
 """
 
 from lvrn_analysis.processed.store import (

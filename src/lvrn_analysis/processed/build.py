@@ -1,6 +1,6 @@
 """The build: raw (or embedded, or synthetic) inputs → processed parquet + manifest.
 
-``lvrn build`` runs :func:`build`. For each registered source it
+``lvrn build`` runs `build()`. For each registered source it
 
 1. reads the files dropped in ``data/raw/<source>/`` (real extracts), or, where
    there are none, the embedded real data shipped with the package (police), or
@@ -146,7 +146,7 @@ def _load_all(paths: list[Path], spec: SourceSpec, area: AreaConfig, desc: str,
 
 
 def _relabel_police(r: police.PoliceFileResult) -> None:
-    """:func:`_relabel_result` for a fast-path police result (it has no kept frame).
+    """`_relabel_result()` for a fast-path police result (it has no kept frame).
 
     Every ``file`` value of a police quarantine is the file's label, so the
     replacement gives the new label throughout, as a ``string`` column; a quarantine
@@ -164,7 +164,7 @@ def _relabel_police(r: police.PoliceFileResult) -> None:
 
 
 def _relabel_file(label: str) -> str:
-    """:func:`_relabel` for a plain file label, resolving its folder once per folder."""
+    """`_relabel()` for a plain file label, resolving its folder once per folder."""
     if "!" in label or os.path.islink(label):
         return _relabel(label)
     head, name = os.path.split(label)
@@ -181,9 +181,9 @@ def _iter_police(paths: list[Path], area: AreaConfig, desc: str,
                  progress: bool) -> Iterator[police.PoliceFileResult]:
     """Load police files on the fast path, in worker processes when there is a lot to read.
 
-    Results come in input order, as :func:`_load_all` returns them, as soon as they
-    are ready. Below :data:`POLICE_PARALLEL_BYTES` of input and
-    :data:`POLICE_PARALLEL_FILES` files, or with one worker, everything runs in this
+    Results come in input order, as `_load_all()` returns them, as soon as they
+    are ready. Below `POLICE_PARALLEL_BYTES` of input and
+    `POLICE_PARALLEL_FILES` files, or with one worker, everything runs in this
     process (starting workers costs a fraction of a second with fork, a few seconds
     with spawn).
     """
@@ -276,12 +276,12 @@ def _police_tables(results: list[LoadResult], out: Path, stem: str, report: Buil
 def _police_tables_fast(results: Iterable[police.PoliceFileResult], out: Path, stem: str,
                         report: BuildReport, origin: str, *, stream: bool = False,
                         chunk_rows: int = KEPT_CHUNK_ROWS) -> None:
-    """:func:`_police_tables` for fast-path results: the same outputs, bounded memory.
+    """`_police_tables()` for fast-path results: the same outputs, bounded memory.
 
     The kept table is never built as one frame. After overlaps are resolved, every
     (month, force) block comes from one file, already aggregated and sorted, so the
     blocks are written to parquet in (month, force) order, ``chunk_rows`` rows per
-    row group. With ``stream`` (see :func:`_streamable`) each month is resolved and
+    row group. With ``stream`` (see `_streamable()`) each month is resolved and
     written as soon as the next month starts, while later files are still being
     read, and its kept groups are then released.
     """
@@ -344,7 +344,7 @@ def _quarantine_table(results: list[police.PoliceFileResult]) -> pd.DataFrame:
     """``pd.concat([r.rejected for r in results], ignore_index=True)``, built faster.
 
     Files whose quarantine is not yet a frame are grouped by kind and each group is
-    built as one frame (:func:`~lvrn_analysis.sources.police.quarantine_frame`), placed
+    built as one frame (`quarantine_frame()`), placed
     where its first file was. Concatenation is associative, the groups have the
     columns and dtypes of their files' frames, and each file keeps its rows in order,
     so after the (stable) sort by file, row and reason the table is the same.
@@ -367,7 +367,7 @@ def _quarantine_table(results: list[police.PoliceFileResult]) -> pd.DataFrame:
 
 
 class _KeptWriter:
-    """Writes the kept police table block by block, as :func:`write_parquet` would."""
+    """Writes the kept police table block by block, as `write_parquet()` would."""
 
     def __init__(self, path: Path, origin: str, chunk_rows: int) -> None:
         self.path = path
@@ -439,7 +439,7 @@ class _KeptWriter:
 
         The columns are built as Arrow arrays with the schema (types and pandas
         metadata) that ``pa.Table.from_pandas`` gives the frame path's frame, taken
-        once from a one-row frame built the frame path's way (:meth:`_frame`), so
+        once from a one-row frame built the frame path's way (`_frame()`), so
         the parquet bytes are the same without a frame per chunk.
         """
         if self._schema is None:
@@ -548,7 +548,7 @@ def build(
 
 def _build(area: AreaConfig, raw: Path, out: Path, syn: Path, synthetic: bool,
            progress: bool) -> BuildReport:
-    """Do the work of :func:`build` (same parameters)."""
+    """Do the work of `build()` (same parameters)."""
     out.mkdir(parents=True, exist_ok=True)
     for old in sorted(out.rglob("*.parquet")):
         old.unlink()

@@ -58,7 +58,7 @@ def read_table(name: str, directory: Path | str | None = None) -> pd.DataFrame:
     name
         Table stem, e.g. ``"police_street"``.
     directory
-        Processed folder (default: :func:`processed_dir`).
+        Processed folder (default: `processed_dir()`).
 
     Returns
     -------

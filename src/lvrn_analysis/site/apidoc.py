@@ -1,6 +1,6 @@
 """Package reference pages generated from the docstrings.
 
-:func:`write_api_pages` writes one Quarto page per public module into ``api/``
+`write_api_pages()` writes one Quarto page per public module into ``api/``
 (``api/index.qmd`` lists them). The pages are plain Markdown, so real Quarto and
 the offline renderer show them alike; ``lvrn site`` regenerates them before
 rendering, and the generated pages are committed so a plain ``quarto render``

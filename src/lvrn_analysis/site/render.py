@@ -2,7 +2,7 @@
 
 Rendering uses real Quarto when one is found — ``$LVRN_QUARTO``, ``$QUARTO_PATH``
 or ``quarto`` on ``PATH`` — and otherwise falls back, with a warning, to the
-offline renderer `smalldocs <https://pypi.org/project/smalldocs/>`_, which reads
+offline renderer [smalldocs](https://pypi.org/project/smalldocs/), which reads
 the same ``_quarto.yml`` and the outputs stored in the notebooks. Neither path
 touches the network. What differs in the fallback: no Pandoc (so no Pandoc
 filters, citations processing or cross-references beyond smalldocs's own), and

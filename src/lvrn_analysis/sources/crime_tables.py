@@ -24,9 +24,9 @@ Drift handled (columns are matched by name):
   (offences a force could not attribute to a CSP) are kept with no authority.
 
 Offence codes are mapped to the LVRN serious-violence definition with
-``reference/crime_tables/offence_codes.csv`` (see :mod:`lvrn_analysis.story.serious_violence`).
+``reference/crime_tables/offence_codes.csv`` (see `lvrn_analysis.story.serious_violence`).
 
-Each workbook sheet gives one :class:`~lvrn_analysis.sources.validation.LoadResult`
+Each workbook sheet gives one `LoadResult`
 labelled ``file.xlsx!sheet``; ``row`` is the data-row number within the sheet
 (header excluded) and rejected rows also carry ``sheet_row`` (the spreadsheet row).
 

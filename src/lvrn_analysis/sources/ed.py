@@ -252,7 +252,7 @@ def load_ed(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
     Returns
     -------
     list of LoadResult
-        One result; ``kept`` follows :data:`SCHEMA`, sorted by arrival and id.
+        One result; ``kept`` follows `SCHEMA`, sorted by arrival and id.
 
     Raises
     ------
@@ -423,7 +423,7 @@ def _map(s: pd.Series, lab: dict[tuple[str, str], dict[str, str]], field: str, w
 
 
 def age_band(age: pd.Series) -> pd.Series:
-    """Return the :data:`AGE_BANDS` label of each age (missing stays missing)."""
+    """Return the `AGE_BANDS` label of each age (missing stays missing)."""
     a = age.astype("Float64").astype("float64")
     bins = [AGE_BANDS[0][0] - 0.5] + [hi + 0.5 for _, hi, _ in AGE_BANDS]
     cut = pd.cut(a, bins=bins, labels=[lab for _, _, lab in AGE_BANDS])
@@ -638,7 +638,7 @@ def _arrivals(g: np.random.Generator, month: pd.Timestamp, n: int,
 def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
     """Write synthetic ED assault attendances for the area; return the ground truth.
 
-    Writes ``ed_assault_attendances.csv`` (the layout of :data:`HEADER`, LF line
+    Writes ``ed_assault_attendances.csv`` (the layout of `HEADER`, LF line
     endings) for ``area.synthetic_start`` … ``synthetic_end``.
 
     Generating model, per site *s* and month *t*::

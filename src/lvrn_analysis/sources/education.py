@@ -25,19 +25,19 @@ files of LEA 888 and 855; ``TOWN`` is free text and ``PCON_CODE``, present from
 2018-19, is a parliamentary constituency that straddles districts, e.g.
 *Wyre and Preston North*, *Ribble Valley*). For unitary LEAs the district is the
 LEA. For the county LEAs (888 Lancashire, 855 Leicestershire) schools are placed
-in a district **by postcode**: :data:`POSTCODE_DISTRICTS` maps postcode sectors
+in a district **by postcode**: `POSTCODE_DISTRICTS` maps postcode sectors
 (``PR5 6``) and, failing that, outward codes (``BB5``) to districts. The table was
 compiled by hand from knowledge of Lancashire and Leicestershire postcode
 geography and checked against every school postcode in the real 888 and 855
 files; it is **not** ONSPD and some boundary sectors will be wrong. Pass
 ``postcode_lookup`` (a frame with ``pcds`` and ``laua`` columns, e.g. from the
-ONS Postcode Directory) to :func:`load_ks4` to use an authoritative lookup.
+ONS Postcode Directory) to `load_ks4()` to use an authoritative lookup.
 Schools whose postcode is outside the area's districts (e.g. LEA 888 independent
 special schools in Stockport) are kept with no district
 (``district_method = "unallocated"``) and reported in the aggregate as
 ``unallocated``.
 
-Aggregation (:func:`ks4_by_la`) follows the DfE LEA-total method: state-funded
+Aggregation (`ks4_by_la()`) follows the DfE LEA-total method: state-funded
 schools only (``NFTYPE`` not ``IND…``), Attainment 8 = Σ ``TOTATT8`` / Σ ``TPUP``
 with ``NE`` schools counting 0 points and ``SUPP`` schools left out of both
 sums; disadvantaged share = Σ ``TFSM6CLA1A`` / Σ ``TPUP`` over schools whose
@@ -248,7 +248,7 @@ def load_ks4(path: SourceInput, area: AreaConfig, *,
     Returns
     -------
     list of LoadResult
-        One result; ``kept`` holds school and summary rows (:data:`SCHEMA`),
+        One result; ``kept`` holds school and summary rows (`SCHEMA`),
         sorted by record type, district and URN.
 
     Raises
@@ -381,7 +381,7 @@ def ks4_by_la(kept: pd.DataFrame, *, include_independent: bool = False) -> pd.Da
     Parameters
     ----------
     kept
-        Kept frame(s) of :func:`load_ks4`.
+        Kept frame(s) of `load_ks4()`.
     include_independent
         Include independent schools (DfE's LEA totals exclude them).
 
@@ -442,7 +442,7 @@ def default_inputs(area: AreaConfig) -> list[SourceInput]:
 
 
 def processed_table(results: Iterable[LoadResult], area: AreaConfig) -> pd.DataFrame:
-    """Return the processed table ``ks4_by_la``: :func:`ks4_by_la` of all kept rows."""
+    """Return the processed table ``ks4_by_la``: `ks4_by_la()` of all kept rows."""
     frames = [r.kept for r in results if not r.kept.empty]
     if not frames:
         return ks4_by_la(pd.DataFrame({c: pd.Series(dtype=t) for c, (t, _) in SCHEMA.items()}))
@@ -476,10 +476,10 @@ def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
     One ``YYYY-YYYY_LLL_ks4final.csv`` per LEA and academic year inside the
     synthetic range, **except 2019/20 and 2020/21** (DfE published no school KS4
     results for those COVID years). Files carry a BOM, CRLF line endings, the
-    columns of :data:`SYNTH_HEADER` (a subset of the real ~500; the loader ignores
+    columns of `SYNTH_HEADER` (a subset of the real ~500; the loader ignores
     the rest), ``%`` in percentages, ``SUPP``/``NE``/``NP`` markers, special and
     independent schools, an LEA total row (RECTYPE 4) and the two England rows.
-    County schools get postcodes from :data:`POSTCODE_DISTRICTS` sectors of their
+    County schools get postcodes from `POSTCODE_DISTRICTS` sectors of their
     district so that the loader places them.
 
     Model, per state-funded school *j* in district *i*::
@@ -492,7 +492,7 @@ def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
     list of dict
         ``"kind": "association"`` (coefficients) with ``expected_by_la``: the
         pupil-weighted Attainment 8 and disadvantaged share per district and year
-        computed from the written values (what :func:`ks4_by_la` must return),
+        computed from the written values (what `ks4_by_la()` must return),
         and one ``"kind": "file"`` record per file.
     """
     from lvrn_analysis.config.geography import imd2019, local_authorities, populations

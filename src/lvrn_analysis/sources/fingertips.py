@@ -41,9 +41,9 @@ Validation (each failing row is quarantined once, first reason wins):
 (``Time period Sortable`` in scientific notation), ``bad_number``,
 ``negative_count``, ``ci_inconsistent`` (value outside its own 95 % interval),
 ``duplicate_row`` / ``duplicate_key`` (second and later copies of a key), plus
-the structural reasons of :func:`lvrn_analysis.sources.reading.read_csv_table`.
+the structural reasons of `lvrn_analysis.sources.reading.read_csv_table()`.
 Unusable files (empty, HTML, missing ``Value`` …) raise
-:class:`~lvrn_analysis.sources.validation.SourceError`.
+`SourceError`.
 """
 
 from __future__ import annotations
@@ -331,7 +331,7 @@ def load_fingertips(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
     Returns
     -------
     list of LoadResult
-        One result; ``kept`` follows :data:`SCHEMA`, sorted by indicator, area,
+        One result; ``kept`` follows `SCHEMA`, sorted by indicator, area,
         sex, age, category, period start and row.
 
     Raises
@@ -564,7 +564,7 @@ def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
 
     Association structure (per authority *i*, period *t*; ``z_imd`` is the IMD 2019
     average score standardised across the area's authorities, so the real IMD
-    ranks from :func:`lvrn_analysis.config.geography.imd2019` drive it)::
+    ranks from `lvrn_analysis.config.geography.imd2019()` drive it)::
 
         NEET_it          = a_n + b_n·z_imd_i + u_i + e_it                (%)
         log violence_it  = a + b·z_imd_i + c·z_neet_i + trend·(t-2016)
@@ -572,7 +572,7 @@ def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
         log admissions_i = a_h + b_h·z_imd_i + e_i            (per 100,000, DSR)
 
     where ``z_neet`` standardises the authority's mean synthetic NEET. The
-    coefficients are in :data:`ASSOCIATION` and in the returned records.
+    coefficients are in `ASSOCIATION` and in the returned records.
 
     Parameters
     ----------

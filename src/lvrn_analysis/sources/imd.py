@@ -20,7 +20,7 @@ Two layouts of the same figures are read (columns matched by name):
   Extent`` and domain scores, with ``rank_of_average_score_derived`` (a rank
   computed by this project from the 317 scores, 1 = most deprived).
 
-The shipped real data are loaded by default (:func:`default_inputs`); there is no
+The shipped real data are loaded by default (`default_inputs()`); there is no
 synthetic twin because the real values are public and committed.
 
 Validation reasons: ``bad_la_code`` (not an English district code
@@ -170,7 +170,7 @@ def load_imd(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
     Returns
     -------
     list of LoadResult
-        One result; ``kept`` follows :data:`SCHEMA`, sorted by ``la_code``.
+        One result; ``kept`` follows `SCHEMA`, sorted by ``la_code``.
 
     Raises
     ------
@@ -287,7 +287,7 @@ def write_file10_csv(path: Path, frame: pd.DataFrame | None = None) -> Path:
     path
         Output CSV.
     frame
-        Kept frame of :func:`load_imd`; by default the shipped real values.
+        Kept frame of `load_imd()`; by default the shipped real values.
         Columns File 10 has but the frame lacks (average rank, local concentration
         and their ranks) are written blank; the rank of average score is written
         from ``imd_rank``.

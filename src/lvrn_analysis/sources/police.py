@@ -10,10 +10,10 @@ Licence: Open Government Licence v3.0. The header is exactly::
     Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,
     LSOA code,LSOA name,Crime type,Last outcome category,Context
 
-Rules (each row gets the first rule it breaks; see :data:`REASONS`)
+Rules (each row gets the first rule it breaks; see `REASONS`)
 -------------------------------------------------------------------
 * A wrong, reordered or incomplete header, an empty file, HTML, or bytes that are
-  not text make the whole file unusable (:class:`~lvrn_analysis.sources.validation.SourceError`).
+  not text make the whole file unusable (`SourceError`).
 * Rows with the wrong number of fields (e.g. a truncated last line) are quarantined.
 * ``Month`` must be ``YYYY-MM`` and equal the month in the file name.
 * ``Falls within`` must be the configured force.
@@ -38,17 +38,17 @@ file is never written to ``data/processed/``.
 
 Implementation
 --------------
-:func:`load_bytes` runs the *fast path* (:func:`load_fast`): the file is parsed
+`load_bytes()` runs the *fast path* (`load_fast()`): the file is parsed
 once into Arrow string columns; the rules that depend only on a value (month
 format, force, crime type, LSOA → authority) are evaluated once per distinct value
 with the same pandas code as the row-by-row reference implementation
-(:func:`load_bytes_reference` = :func:`parse_street_csv` + :func:`clean`) and
-cached across files (:class:`AreaIndex`); rows only carry integer codes, and
+(`load_bytes_reference()` = `parse_street_csv()` + `clean()`) and
+cached across files (`AreaIndex`); rows only carry integer codes, and
 pandas frames are built for the quarantined rows alone. Both paths give the same
 kept aggregate and the same quarantine, row for row (``tests/test_police_fastpath.py``).
 
-Areas covering several forces (a national comparison) are :class:`MultiForceArea`
-configurations (:func:`load_multi_force_area`): ``Falls within`` must name one of
+Areas covering several forces (a national comparison) are `MultiForceArea`
+configurations (`load_multi_force_area()`): ``Falls within`` must name one of
 their forces and LSOAs are placed by the same LSOA-name rule in their own list of
 authorities.
 """
@@ -140,7 +140,7 @@ _MONTH_PATTERN = r"\d{4}-(0[1-9]|1[0-2])"
 _DICT = pa.dictionary(pa.int32(), pa.string())
 #: Columns the fast path reads as dictionary-encoded strings (few distinct values).
 #: ``month`` and ``falls_within`` hold one value per monthly file: they are read as
-#: plain strings, which :func:`_encode` checks for a single value without hashing.
+#: plain strings, which `_encode()` checks for a single value without hashing.
 _DICT_COLUMNS = ("crime_type", "lsoa_code", "lsoa_name")
 _HEADER_LINE = ",".join(HEADER)
 
@@ -152,10 +152,10 @@ _HEADER_LINE = ",".join(HEADER)
 class MultiForceArea(AreaConfig):
     """An area covering several forces, e.g. England and Wales for a national comparison.
 
-    A plain :class:`~lvrn_analysis.config.areas.AreaConfig` names one force and takes
+    A plain `AreaConfig` names one force and takes
     its authorities' names from the shipped reference geography; this extension
     adds the other forces and the names of its own authorities, so that the same
-    rules apply unchanged: ``Falls within`` must be one of :attr:`forces`, and an
+    rules apply unchanged: ``Falls within`` must be one of `forces`, and an
     LSOA is placed in the authority its name starts with.
 
     Attributes
@@ -180,7 +180,7 @@ def area_forces(area: AreaConfig) -> tuple[str, ...]:
 
 
 def area_slugs(area: AreaConfig) -> str | tuple[str, ...]:
-    """Return the file-name slug (plain area) or slugs (:class:`MultiForceArea`)."""
+    """Return the file-name slug (plain area) or slugs (`MultiForceArea`)."""
     slugs = tuple(getattr(area, "force_slugs", ()))
     return slugs if slugs else area.force_slug
 
@@ -251,10 +251,10 @@ def load_multi_force_area(path: str | Path) -> MultiForceArea:
 
 def assign_area_authority(lsoa_code: pd.Series, lsoa_name: pd.Series,
                           area: AreaConfig) -> pd.DataFrame:
-    """Place LSOAs in an area's authorities (:func:`~lvrn_analysis.config.geography.assign_authority`).
+    """Place LSOAs in an area's authorities (`assign_authority()`).
 
-    A plain area uses :func:`~lvrn_analysis.config.geography.assign_authority` itself; a
-    :class:`MultiForceArea` with its own authority names applies the same rule
+    A plain area uses `assign_authority()` itself; a
+    `MultiForceArea` with its own authority names applies the same rule
     (authority = the name that prefixes the LSOA name) to those names.
 
     Parameters
@@ -268,7 +268,7 @@ def assign_area_authority(lsoa_code: pd.Series, lsoa_name: pd.Series,
     -------
     pandas.DataFrame
         ``la_code``, ``la_name``, ``lsoa_la_name``, ``geo_status`` (see
-        :func:`~lvrn_analysis.config.geography.assign_authority`).
+        `assign_authority()`).
     """
     names_t = tuple(getattr(area, "authority_names", ()))
     if not names_t:
@@ -418,7 +418,7 @@ def parse_street_table(data: bytes, label: str, dictionary: Collection[str] = ()
         ``(table, row, malformed, notes)``: ``table`` has the internal column
         names, all strings; ``row`` the spreadsheet row number of each table row
         (the header is row 1); ``malformed`` and ``notes`` as in
-        :func:`parse_street_csv`.
+        `parse_street_csv()`.
 
     Raises
     ------
@@ -496,7 +496,7 @@ def _data_lines_quick(data: bytes) -> int:
     """Count the data lines fast: lines after the header that are neither empty nor a lone CR.
 
     One vectorised pass over the bytes (three ``bytes.count`` passes cost a quarter
-    of the fast path). Lines of spaces count here but not in :func:`_data_lines`,
+    of the fast path). Lines of spaces count here but not in `_data_lines()`,
     which the caller falls back on when this count does not match.
     """
     if not data:
@@ -625,7 +625,7 @@ def clean(
     Returns
     -------
     LoadResult
-        ``kept`` aggregated to :data:`AGG_KEYS` + ``n_rows``; ``rejected`` row-level.
+        ``kept`` aggregated to `AGG_KEYS` + ``n_rows``; ``rejected`` row-level.
     """
     notes = list(notes or [])
     reason = pd.Series(pd.NA, index=df.index, dtype="string")
@@ -679,7 +679,7 @@ def clean(
 def _rejected_rows(df: pd.DataFrame, reason: pd.Series | None, lsoa_la_name: pd.Series,
                    label: str, malformed: pd.DataFrame | None,
                    masks: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
-    """Assemble a file's quarantine: one part per reason (in :data:`REASONS` order).
+    """Assemble a file's quarantine: one part per reason (in `REASONS` order).
 
     ``reason`` holds each row's reason (missing when kept); alternatively ``masks``
     gives the rows of each reason that occurs (the fast path).
@@ -728,7 +728,7 @@ _EMPTY_REJECTED: pd.DataFrame | None = None
 
 
 def aggregate(kept: pd.DataFrame) -> pd.DataFrame:
-    """Sum ``n_rows`` over :data:`AGG_KEYS` (missing keys kept), sorted."""
+    """Sum ``n_rows`` over `AGG_KEYS` (missing keys kept), sorted."""
     g = (kept.groupby(list(AGG_KEYS), dropna=False, sort=True)[WEIGHT].sum()
          .reset_index())
     g[WEIGHT] = g[WEIGHT].astype("int64")
@@ -755,7 +755,7 @@ def load_bytes(data: bytes, label: str, area: AreaConfig) -> LoadResult:
 
     Notes
     -----
-    Runs the fast path (:func:`load_fast`); :func:`load_bytes_reference` is the
+    Runs the fast path (`load_fast()`); `load_bytes_reference()` is the
     row-by-row implementation it reproduces.
     """
     return load_fast(data, label, area).to_load_result()
@@ -776,8 +776,8 @@ def load_bytes_reference(data: bytes, label: str, area: AreaConfig) -> LoadResul
     Returns
     -------
     LoadResult
-        The same result as :func:`load_bytes`, computed by :func:`parse_street_csv`,
-        :func:`_normalise_raw` and :func:`clean` on every row.
+        The same result as `load_bytes()`, computed by `parse_street_csv()`,
+        `_normalise_raw()` and `clean()` on every row.
     """
     sha = sha256_bytes(data)
     rows, malformed, notes = parse_street_csv(data, label)
@@ -877,7 +877,7 @@ _STATUS_INDEX = {g: i for i, g in enumerate(GEO_STATUS)}
 _STATUS_RANK = np.array([sorted(GEO_STATUS).index(g) for g in GEO_STATUS], dtype=np.int64)
 _NULL = pa.scalar(None, pa.string())
 _CODE_RE = re.compile(LSOA_CODE_PATTERN)
-#: The pattern of :func:`lvrn_analysis.config.geography.la_name_from_lsoa_name`.
+#: The pattern of `lvrn_analysis.config.geography.la_name_from_lsoa_name()`.
 _LA_PREFIX_RE = re.compile(r"^(?P<la>.+?)\s+\d{3}[A-Z]$")
 
 
@@ -887,7 +887,7 @@ def _na_first(value: str | None) -> tuple[int, str]:
 
 
 def _trim_null(arr: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
-    """Strip whitespace and turn empty strings into nulls, as :func:`_normalise_raw` does.
+    """Strip whitespace and turn empty strings into nulls, as `_normalise_raw()` does.
 
     pandas' ``str.strip`` on Arrow-backed strings is this same Arrow kernel.
     """
@@ -964,7 +964,7 @@ def _single_value(col: pa.ChunkedArray) -> pa.Array | None:
 
 
 def _dictionary_values(dictionary: pa.Array) -> list[str | None]:
-    """Return a dictionary's values stripped, empty ones as ``None`` (:func:`_trim_null`).
+    """Return a dictionary's values stripped, empty ones as ``None`` (`_trim_null()`).
 
     Dictionaries with nothing to strip are returned as they are, without three
     kernel calls: small ones (months, forces, crime types) checked value by value
@@ -1000,7 +1000,7 @@ _FNV_PRIME = np.uint64(0x100000001B3)  # the 64-bit FNV prime, mixing words into
 
 
 def _crime_id_status(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """Return (blank, duplicate) per row, as :func:`_normalise_raw` sets ``crime_id_status``.
+    """Return (blank, duplicate) per row, as `_normalise_raw()` sets ``crime_id_status``.
 
     Blank: missing after stripping. Duplicate: not blank and equal to an earlier
     row's (stripped) value. Values that need no stripping and all have one length
@@ -1103,7 +1103,7 @@ class AreaIndex:
     Month format, force, crime type and LSOA → authority depend only on a value (or
     an LSOA code–name pair), so the fast path evaluates them on the distinct values
     of a file and keeps the answers for the next file. The two regular expressions
-    of :func:`~lvrn_analysis.config.geography.assign_authority` (LSOA code pattern, authority
+    of `assign_authority()` (LSOA code pattern, authority
     prefix of the LSOA name) run on new values only: through the same pandas calls
     (Arrow's RE2) for values with non-ASCII or control characters, through Python's
     ``re`` for printable ASCII, where both engines read these patterns alike. The rest
@@ -1138,7 +1138,7 @@ class AreaIndex:
         #: per LSOA code: the name and id of the first pair placed with it
         self._by_code: dict[str | None, tuple[str | None, int]] = {}
         self._n_pairs = 0
-        #: per pair id: geo id, geo status code (index into :data:`GEO_STATUS`)
+        #: per pair id: geo id, geo status code (index into `GEO_STATUS`)
         self.pair_geo = np.zeros(1024, dtype=np.int64)
         self.pair_status = np.zeros(1024, dtype=np.int8)
         #: per pair id: the authority named by the LSOA name (``lsoa_la_name``)
@@ -1175,7 +1175,7 @@ class AreaIndex:
         return np.array(ids, dtype=np.int64)
 
     def pair_ids_of(self, codes: list[str | None], names: list[str | None]) -> np.ndarray:
-        """:meth:`pair_ids` of the pairs ``zip(codes, names)``, looked up by code first.
+        """`pair_ids()` of the pairs ``zip(codes, names)``, looked up by code first.
 
         Each code remembers the first pair it was placed with; a pair with that
         code and name is found without building and hashing a tuple.
@@ -1279,7 +1279,7 @@ class AreaIndex:
 
         Uses sort positions of all geo ids, recomputed when enough ids were added
         (64, or an eighth more) or when files with newer ids (ranked on their own
-        meanwhile) came :data:`_RERANK_AFTER` times.
+        meanwhile) came `_RERANK_AFTER` times.
         """
         if self._geo_odd:
             return self._file_ranks(ids)
@@ -1317,13 +1317,13 @@ class AreaIndex:
         return rank
 
     def geo_status(self, geo: np.ndarray) -> np.ndarray:
-        """Return the ``geo_status`` code (index into :data:`GEO_STATUS`) of each geo id."""
+        """Return the ``geo_status`` code (index into `GEO_STATUS`) of each geo id."""
         if len(self._status_codes) != len(self._geo_status):  # geo ids added since
             self._status_codes = np.array(self._geo_status, dtype=np.int64)
         return self._status_codes[geo]
 
 
-#: Files ranked on their own (:meth:`AreaIndex.geo_ranks`) before the sort positions
+#: Files ranked on their own (`AreaIndex.geo_ranks()`) before the sort positions
 #: of all geo ids are computed again (at 35,000 geo ids, one file costs about a
 #: twentieth of that: 0.2 ms against 4 ms).
 _RERANK_AFTER = 32
@@ -1332,7 +1332,7 @@ _INDEXES: dict[AreaConfig, AreaIndex] = {}
 
 
 def area_index(area: AreaConfig) -> AreaIndex:
-    """Return the shared :class:`AreaIndex` of an area (created on first use)."""
+    """Return the shared `AreaIndex` of an area (created on first use)."""
     idx = _INDEXES.get(area)
     if idx is None or idx.area.source != area.source:
         if len(_INDEXES) > 8:
@@ -1345,24 +1345,24 @@ def area_index(area: AreaConfig) -> AreaIndex:
 class PoliceFileResult(Accounting):
     """The outcome of loading one street-level file on the fast path.
 
-    Holds the same information as a :class:`~lvrn_analysis.sources.validation.LoadResult`
-    (:meth:`to_load_result` gives it), but the kept aggregate as integer codes
-    sorted like :func:`aggregate` (the build streams them to parquet without
+    Holds the same information as a `LoadResult`
+    (`to_load_result()` gives it), but the kept aggregate as integer codes
+    sorted like `aggregate()` (the build streams them to parquet without
     building one frame per file).
 
     Attributes
     ----------
     path, sha256, rows_in, notes
-        As in :class:`~lvrn_analysis.sources.validation.LoadResult`.
+        As in `LoadResult`.
     quarantined
-        The quarantined rows before they become a frame (:attr:`rejected` builds it).
+        The quarantined rows before they become a frame (`rejected` builds it).
     index
-        The :class:`AreaIndex` whose geo ids :attr:`geo` refers to.
+        The `AreaIndex` whose geo ids `geo` refers to.
     months, forces
         Normalised ``Month`` and ``Falls within`` values the codes refer to.
     month, force, geo, ctype, n
         One entry per kept group: month and force codes, geo id, crime type
-        (index into :data:`CRIME_TYPES`) and number of rows.
+        (index into `CRIME_TYPES`) and number of rows.
     reasons
         Quarantined rows per reason.
     """
@@ -1391,7 +1391,7 @@ class PoliceFileResult(Accounting):
 
     @property
     def rejected(self) -> pd.DataFrame:
-        """The quarantined rows as :func:`clean` returns them (built on first use)."""
+        """The quarantined rows as `clean()` returns them (built on first use)."""
         if self._rejected is None:
             assert self.quarantined is not None
             self._rejected = self.quarantined.frame()
@@ -1412,7 +1412,7 @@ class PoliceFileResult(Accounting):
 
     @property
     def rows_rejected(self) -> int:
-        """Input rows quarantined (weighted; the sum of :attr:`reasons`)."""
+        """Input rows quarantined (weighted; the sum of `reasons`)."""
         return int(sum(self.reasons.values()))
 
     def rejected_by_reason(self) -> dict[str, int]:
@@ -1420,7 +1420,7 @@ class PoliceFileResult(Accounting):
         return {k: int(v) for k, v in sorted(self.reasons.items()) if v}
 
     def kept_frame(self) -> pd.DataFrame:
-        """Return the kept aggregate as :func:`clean` returns it."""
+        """Return the kept aggregate as `clean()` returns it."""
         if not len(self.n):
             return _empty_kept()
         recs = self.index.geo_records
@@ -1441,7 +1441,7 @@ class PoliceFileResult(Accounting):
         })
 
     def release_kept(self) -> None:
-        """Drop the kept groups once written, keeping :attr:`rows_kept` (bounded memory)."""
+        """Drop the kept groups once written, keeping `rows_kept` (bounded memory)."""
         self._rows_kept = int(self.n.sum(dtype=np.int64))
         empty = np.zeros(0, dtype=np.int32)
         self.month, self.force, self.geo = empty, empty, empty
@@ -1454,7 +1454,7 @@ class PoliceFileResult(Accounting):
             setattr(self, name, getattr(self, name)[mask])
 
     def detach(self, sent: set[int] | None = None) -> PoliceFileResult:
-        """Prepare the result for another process (see :meth:`attach`).
+        """Prepare the result for another process (see `attach()`).
 
         Geo ids stay this process's; the records of those not in ``sent`` (which is
         updated), or of all of them, travel with the result.
@@ -1492,18 +1492,18 @@ class PoliceFileResult(Accounting):
         return self
 
     def to_load_result(self) -> LoadResult:
-        """Return the equivalent :class:`~lvrn_analysis.sources.validation.LoadResult`."""
+        """Return the equivalent `LoadResult`."""
         return LoadResult(self.source, self.path, self.kept_frame(), self.rejected,
                           self.rows_in, self.sha256, list(self.notes))
 
 
 def empty_kept() -> pd.DataFrame:
-    """Return the kept aggregate of a file with nothing kept (as :func:`clean` gives it)."""
+    """Return the kept aggregate of a file with nothing kept (as `clean()` gives it)."""
     return _empty_kept()
 
 
 def _empty_kept() -> pd.DataFrame:
-    """Return the kept aggregate of a file with no kept rows, built as :func:`clean` does."""
+    """Return the kept aggregate of a file with no kept rows, built as `clean()` does."""
     e = pd.Series([], dtype="string")
     return aggregate(pd.DataFrame({
         "month": pd.to_datetime(e.astype(str), format="%Y-%m").to_numpy(),
@@ -1515,7 +1515,7 @@ def _empty_kept() -> pd.DataFrame:
 
 def load_fast(data: bytes, label: str, area: AreaConfig,
               index: AreaIndex | None = None) -> PoliceFileResult:
-    """Load one street-level CSV on the fast path (same result as :func:`load_bytes_reference`).
+    """Load one street-level CSV on the fast path (same result as `load_bytes_reference()`).
 
     Parameters
     ----------
@@ -1526,7 +1526,7 @@ def load_fast(data: bytes, label: str, area: AreaConfig,
     area
         Area configuration.
     index
-        Shared per-area cache (default: :func:`area_index`).
+        Shared per-area cache (default: `area_index()`).
 
     Returns
     -------
@@ -1700,7 +1700,7 @@ def _take_rows(table: pa.Table, idx: np.ndarray) -> pa.Table:
 
 
 #: Up to this many quarantined rows per file, their values are read one by one in
-#: Python (:func:`_row_values`); more are taken with Arrow kernels.
+#: Python (`_row_values()`); more are taken with Arrow kernels.
 _FEW_ROWS = 64
 
 
@@ -1728,7 +1728,7 @@ def _row_values(table: pa.Table, idx: np.ndarray) -> list[list[str | None]]:
 def _quarantined(table: pa.Table, rej: np.ndarray, rownum: np.ndarray, reason: np.ndarray,
                  blank: np.ndarray, dup: np.ndarray, pid: np.ndarray, index: AreaIndex,
                  label: str, malformed: pd.DataFrame) -> QuarantinedRows:
-    """Collect a file's quarantined rows (see :class:`QuarantinedRows`).
+    """Collect a file's quarantined rows (see `QuarantinedRows`).
 
     A few rows are kept as Python lists (they travel between processes as lists
     anyway); more as an Arrow table.
@@ -1778,13 +1778,13 @@ _QUARANTINE_SCHEMA = pa.schema([(c, pa.int64() if c == "row" else pa.string())
 class QuarantinedRows:
     """A file's quarantined rows, kept as Arrow columns until a frame is needed.
 
-    :func:`clean` builds a file's quarantine by concatenating one
-    :func:`~lvrn_analysis.sources.validation.quarantine` frame per reason (in :data:`REASONS`
+    `clean()` builds a file's quarantine by concatenating one
+    `quarantine()` frame per reason (in `REASONS`
     order) and then the malformed rows. The reason frames have the same columns and
     dtypes except ``detail`` (``string`` for ``lsoa_outside_area``, ``str``
-    otherwise; concatenated: ``string``), so :meth:`frame` builds them as one frame
-    with the rows in that order. Files whose rows have the same :attr:`kind` make
-    frames with the same columns and dtypes, so :func:`quarantine_frame` builds one
+    otherwise; concatenated: ``string``), so `frame()` builds them as one frame
+    with the rows in that order. Files whose rows have the same `kind` make
+    frames with the same columns and dtypes, so `quarantine_frame()` builds one
     frame for all of them, which is what concatenating their frames gives.
 
     Attributes
@@ -1794,14 +1794,14 @@ class QuarantinedRows:
     rows
         Rows that broke a rule: ``reason``, ``detail``, ``row``, the normalised
         columns, ``crime_id_status``, as an Arrow table or a dict of column lists
-        (:attr:`table` gives the table); ``None`` if there are none.
+        (`table` gives the table); ``None`` if there are none.
     outside
         Whether some are ``lsoa_outside_area``.
     malformed
         Malformed rows (``row``, ``text``), or ``None``.
     relabeled
         Whether the label was replaced by the build (its ``file`` column is then
-        ``string``, as :func:`lvrn_analysis.processed.build._relabel_result` makes it).
+        ``string``, as `lvrn_analysis.processed.build._relabel_result()` makes it).
     """
 
     label: str
@@ -1831,14 +1831,14 @@ class QuarantinedRows:
                 self.relabeled)
 
     def frame(self) -> pd.DataFrame:
-        """Return the quarantine frame of this file, as :func:`clean` returns it."""
+        """Return the quarantine frame of this file, as `clean()` returns it."""
         return quarantine_frame([self])
 
 
 def quarantine_frame(files: list[QuarantinedRows]) -> pd.DataFrame:
-    """Return the quarantine frames of files of one :attr:`~QuarantinedRows.kind`, concatenated.
+    """Return the quarantine frames of files of one `kind`, concatenated.
 
-    For one file this is its frame as :func:`clean` builds it; for several, the
+    For one file this is its frame as `clean()` builds it; for several, the
     same rows as concatenating their frames (each file's rows in the same order).
 
     Parameters
@@ -1894,7 +1894,7 @@ _STR = pd.StringDtype(na_value=np.nan)
 
 def iter_fast(path: str | Path, area: AreaConfig,
               index: AreaIndex | None = None) -> Iterator[PoliceFileResult]:
-    """Yield a :class:`PoliceFileResult` for each street-level CSV in ``path``.
+    """Yield a `PoliceFileResult` for each street-level CSV in ``path``.
 
     Parameters
     ----------
@@ -1903,7 +1903,7 @@ def iter_fast(path: str | Path, area: AreaConfig,
     area
         Area configuration; archives are filtered to the area's force slug(s).
     index
-        Shared per-area cache (default: :func:`area_index`).
+        Shared per-area cache (default: `area_index()`).
 
     Yields
     ------
@@ -1953,7 +1953,7 @@ def ingest_memory_pool() -> Iterator[None]:
     pyarrow's default pool (mimalloc in the Linux wheels) hands large buffers back to
     the system when they are released, so the buffers of every file and of every
     row group of the kept table are faulted in afresh; jemalloc keeps them for the
-    next one (with the options :mod:`lvrn_analysis` sets before pyarrow loads; see
+    next one (with the options `lvrn_analysis` sets before pyarrow loads; see
     the package's ``__init__``). At 20 million rows this saved about a tenth of the
     build's time (``benchmarks/ingest.py``, ``docs/benchmarks.md``). Where pyarrow
     has no jemalloc the default pool stays; the previous default is restored on exit.
@@ -1972,7 +1972,7 @@ def ingest_memory_pool() -> Iterator[None]:
 
 def worker_init(area: AreaConfig,
                 relabel: Callable[[PoliceFileResult], None] | None = None) -> None:
-    """Set up a worker process of :func:`worker_load` (a process-pool initializer)."""
+    """Set up a worker process of `worker_load()` (a process-pool initializer)."""
     _WORKER.clear()
     pool = _jemalloc_pool()  # see ingest_memory_pool (a worker process is ours to set)
     if pool is not None:
@@ -1983,7 +1983,7 @@ def worker_init(area: AreaConfig,
 
 @dataclass(frozen=True)
 class WorkerFailure:
-    """A :class:`~lvrn_analysis.sources.validation.SourceError` raised in a worker process.
+    """A `SourceError` raised in a worker process.
 
     ``SourceError`` cannot be unpickled (its constructor takes more than the
     message), so workers send this instead and the parent raises it again.
@@ -2000,10 +2000,10 @@ class WorkerFailure:
 
 
 def worker_load(path: str | Path) -> list[PoliceFileResult] | WorkerFailure:
-    """Load one path in a worker process; results come detached (:meth:`PoliceFileResult.detach`).
+    """Load one path in a worker process; results come detached (`PoliceFileResult.detach()`).
 
     Each result first goes through the ``relabel`` function given to
-    :func:`worker_init` (the build makes labels relative there).
+    `worker_init()` (the build makes labels relative there).
     """
     area = _WORKER["area"]
     relabel = _WORKER.get("relabel")
@@ -2020,7 +2020,7 @@ def worker_load(path: str | Path) -> list[PoliceFileResult] | WorkerFailure:
 
 
 def resolve_overlaps_fast(results: list[PoliceFileResult]) -> list[PoliceFileResult]:
-    """:func:`resolve_overlaps` for fast-path results (same rule, same quarantine rows)."""
+    """`resolve_overlaps()` for fast-path results (same rule, same quarantine rows)."""
     owners: dict[tuple[str, str], str] = {}
     codes = {id(r): _month_force_codes(r) for r in results}
     for res in sorted(results, key=lambda r: r.path):
@@ -2046,9 +2046,9 @@ def resolve_overlaps_fast(results: list[PoliceFileResult]) -> list[PoliceFileRes
 
 
 def kept_blocks(results: list[PoliceFileResult]) -> list[tuple[PoliceFileResult, int, int]]:
-    """Return ``(result, start, stop)`` slices of kept groups in :func:`aggregate` order.
+    """Return ``(result, start, stop)`` slices of kept groups in `aggregate()` order.
 
-    After :func:`resolve_overlaps_fast` every (month, force) comes from one file, and
+    After `resolve_overlaps_fast()` every (month, force) comes from one file, and
     each file's groups are sorted, so the global order is the files' (month, force)
     blocks sorted by month then force (missing first).
 
@@ -2141,7 +2141,7 @@ def build_embedded_aggregate(paths: list[Path]) -> pd.DataFrame:
 
     Only the fields the cleaning rules need are kept (month, force, LSOA, crime
     type, whether coordinates and a Crime ID were present, and whether the Crime
-    ID repeated within the file), so that replaying :func:`clean` on the
+    ID repeated within the file), so that replaying `clean()` on the
     aggregate gives exactly the counts of replaying it on the original rows.
 
     Parameters
@@ -2152,7 +2152,7 @@ def build_embedded_aggregate(paths: list[Path]) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`EMBED_COLUMNS`, sorted.
+        Columns `EMBED_COLUMNS`, sorted.
     """
     frames = []
     for p in sorted(paths, key=lambda x: Path(x).name):
@@ -2182,7 +2182,7 @@ def load_embedded(frame: pd.DataFrame, area: AreaConfig, label: str) -> list[Loa
     Parameters
     ----------
     frame
-        The aggregate (columns :data:`EMBED_COLUMNS`).
+        The aggregate (columns `EMBED_COLUMNS`).
     area
         Area configuration.
     label

@@ -11,7 +11,7 @@ any CSV with the same header — for example a VRU's own monitoring returns::
 
 One row per programme × period × measure × breakdown. Every shipped figure is
 quoted from the LVRN evaluation report (June 2021) with a section citation and
-a verbatim fragment (``source_text``); :func:`check_against_report` confirms each
+a verbatim fragment (``source_text``); `check_against_report()` confirms each
 fragment occurs in the report text. Discrepancies found in the report are listed
 in ``reference/programmes/README.md``.
 
@@ -111,7 +111,7 @@ def load_programmes(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
     Returns
     -------
     list of LoadResult
-        One result; ``kept`` follows :data:`SCHEMA`, sorted by programme, period
+        One result; ``kept`` follows `SCHEMA`, sorted by programme, period
         end, measure and breakdown.
 
     Raises
@@ -238,7 +238,7 @@ def check_against_report(kept: pd.DataFrame, report_text: str) -> pd.DataFrame:
     Parameters
     ----------
     kept
-        Kept frame of :func:`load_programmes`.
+        Kept frame of `load_programmes()`.
     report_text
         Full text of the report (markdown emphasis and curly quotes are ignored).
 

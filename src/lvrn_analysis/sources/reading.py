@@ -2,22 +2,22 @@
 
 Two groups of helpers live here because every source module needs both:
 
-Reading (used by the loaders in :mod:`lvrn_analysis.sources`)
-    :func:`read_input` reads a file's bytes from a path or a packaged resource;
-    :func:`read_csv_table` parses delimited text quote-aware (embedded newlines in
+Reading (used by the loaders in `lvrn_analysis.sources`)
+    `read_input()` reads a file's bytes from a path or a packaged resource;
+    `read_csv_table()` parses delimited text quote-aware (embedded newlines in
     quoted fields are fine; reported row numbers are *record* numbers, header
     excluded, not line numbers), maps header aliases to canonical column names,
-    raises :class:`~lvrn_analysis.sources.validation.SourceError` for unusable files and
+    raises `SourceError` for unusable files and
     turns structurally broken records (wrong field count, unterminated quotes,
-    empty rows) into quarantined rows; :class:`RowChecker` accumulates the
+    empty rows) into quarantined rows; `RowChecker` accumulates the
     row-level quarantine of a loader so that every input row ends up either kept
     or rejected with a reason.
 
 Writing (used by the synthetic twins)
-    :func:`rng` derives a reproducible random generator from the area's
-    ``synthetic_seed`` and the source name; :func:`write_csv` writes records with
+    `rng()` derives a reproducible random generator from the area's
+    ``synthetic_seed`` and the source name; `write_csv()` writes records with
     a fixed line terminator so that the same seed gives byte-identical files;
-    :func:`stable_zip` rewrites an xlsx/ods archive with fixed timestamps.
+    `stable_zip()` rewrites an xlsx/ods archive with fixed timestamps.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def read_input(path: SourceInput) -> tuple[bytes, str]:
     Parameters
     ----------
     path
-        Filesystem path or packaged resource (:class:`importlib.abc.Traversable`).
+        Filesystem path or packaged resource (`importlib.abc.Traversable`).
 
     Returns
     -------
@@ -111,7 +111,7 @@ def normalise_header(name: object) -> str:
 
 
 def decode_bytes(data: bytes, label: str, notes: list[str]) -> str:
-    """Decode CSV bytes with :func:`lvrn_analysis.sources.validation.decode_text`, noting quirks."""
+    """Decode CSV bytes with `lvrn_analysis.sources.validation.decode_text()`, noting quirks."""
     from lvrn_analysis.sources.validation import decode_text
 
     text = decode_text(data, label)
@@ -177,7 +177,7 @@ def match_header(
         Header cells.
     aliases
         Canonical name -> accepted spellings (compared after
-        :func:`normalise_header`). The canonical name itself is always accepted.
+        `normalise_header()`). The canonical name itself is always accepted.
     required
         Canonical names that must be present.
     label
@@ -260,7 +260,7 @@ def read_csv_table(
     label
         File label.
     aliases, required, patterns, display
-        See :func:`match_header`.
+        See `match_header()`.
     expected_order
         Canonical order of the real format; a note is left if the file's
         recognised columns come in another order (they are matched by name).
@@ -468,7 +468,7 @@ def finish(
     label: str | None = None, rows_in: int | None = None, sha256: str | None = None,
     notes: list[str] | None = None,
 ) -> LoadResult:
-    """Build a :class:`LoadResult` and check its accounting.
+    """Build a `LoadResult` and check its accounting.
 
     Raises
     ------
@@ -514,7 +514,7 @@ def show(s: pd.Series, *, quote: bool = True) -> pd.Series:
 
 
 class raw:  # noqa: N801 - used like a marker function
-    """Mark a Series as already formatted for :func:`lazy` (not quoted)."""
+    """Mark a Series as already formatted for `lazy()` (not quoted)."""
 
     def __init__(self, s: pd.Series) -> None:
         self.s = s
@@ -526,13 +526,13 @@ def lazy(*parts: str | pd.Series | raw) -> Callable[[pd.Index], pd.Series]:
     Parameters
     ----------
     *parts
-        Literal strings, Series (shown with :func:`show`) or :class:`raw` Series
+        Literal strings, Series (shown with `show()`) or `raw` Series
         (used as they are), concatenated in order.
 
     Returns
     -------
     callable
-        ``f(index) -> Series`` of sentences, for :meth:`RowChecker.reject`.
+        ``f(index) -> Series`` of sentences, for `RowChecker.reject()`.
     """
     def f(idx: pd.Index) -> pd.Series:
         out = pd.Series("", index=idx, dtype="str")

@@ -1,6 +1,6 @@
 """The list of sources the build and ``lvrn validate`` know about.
 
-A :class:`SourceSpec` says how to recognise a file of the source from its first
+A `SourceSpec` says how to recognise a file of the source from its first
 line, how to load it, and where raw files of the source are dropped
 (``data/raw/<raw_dir>/``).
 """

@@ -1,11 +1,11 @@
 """Shared validation machinery: errors that name file, row and column; quarantine.
 
-Every source loader in :mod:`lvrn_analysis.sources` follows the same contract:
+Every source loader in `lvrn_analysis.sources` follows the same contract:
 
 * a file that cannot be used at all (wrong header, empty, not a CSV, unreadable
-  encoding) raises :class:`SourceError`, whose message names the file and, where
+  encoding) raises `SourceError`, whose message names the file and, where
   it applies, the row and column;
-* a usable file returns a :class:`LoadResult` whose ``kept`` frame holds the
+* a usable file returns a `LoadResult` whose ``kept`` frame holds the
   clean rows and whose ``rejected`` frame holds every quarantined row with a
   ``reason`` (a short code) and ``detail`` (a sentence), so that
   ``rows_in == rows_kept + rows_rejected`` always holds.
@@ -74,7 +74,7 @@ class Accounting:
     """
 
     def check_accounting(self) -> None:
-        """Raise :class:`AssertionError` unless rows in = kept + rejected."""
+        """Raise `AssertionError` unless rows in = kept + rejected."""
         if self.rows_in != self.rows_kept + self.rows_rejected:
             raise AssertionError(
                 f"{self.path}: rows in {self.rows_in} != kept {self.rows_kept} + "

@@ -17,9 +17,9 @@ Rows with a missing value, limit or benchmark are ``"not compared"``. Source:
 the Fingertips comparison methods "Confidence intervals overlapping reference
 value (95.0)" and "(99.8)" (OHID, formerly Public Health England), as
 described in APHO Technical Briefing 3 (2008). The labels are the keys of
-:data:`lvrn_analysis.charts.plots.COLOURS`.
+`lvrn_analysis.charts.plots.COLOURS`.
 
-Quintile ranking (:func:`quintiles`) is Fingertips' alternative for indicators
+Quintile ranking (`quintiles()`) is Fingertips' alternative for indicators
 without confidence intervals, or when the question is "where does this area
 rank" rather than "is it significantly different".
 """
@@ -40,10 +40,10 @@ __all__ = [
     "quintiles",
 ]
 
-#: Polarity names accepted (with a few aliases in :func:`_polarity`).
+#: Polarity names accepted (with a few aliases in `_polarity()`).
 POLARITIES: tuple[str, ...] = ("higher is better", "lower is better", "no judgement")
 
-#: All labels :func:`classify` can return.
+#: All labels `classify()` can return.
 LABELS: tuple[str, ...] = ("better", "similar", "worse", "higher", "lower", "not compared")
 
 _ALIASES = {
@@ -105,7 +105,7 @@ def classify(
     Returns
     -------
     numpy.ndarray
-        Object array of labels from :data:`LABELS`.
+        Object array of labels from `LABELS`.
     """
     pol = _polarity(polarity)
     lo = np.asarray(lower, dtype=float)
@@ -168,12 +168,12 @@ def compare_to_benchmark(
 ) -> pd.DataFrame:
     """Add a Fingertips-style comparison column to an indicator frame.
 
-    See :func:`classify` for the rule and the module docstring for the source.
+    See `classify()` for the rule and the module docstring for the source.
 
     Parameters
     ----------
     data
-        Output of an :mod:`lvrn_analysis.stats.indicators` function (or any frame
+        Output of an `lvrn_analysis.stats.indicators` function (or any frame
         with interval columns).
     benchmark
         The benchmark value: a number (e.g. England's rate), the name of a
@@ -246,7 +246,7 @@ def quintiles(
 
     Within each comparator group, areas with a value are ranked from lowest to
     highest (ties share the lowest rank) and put in quintile
-    :math:`\lceil 5 r / k \rceil` for rank :math:`r` of :math:`k` areas, so
+    $\lceil 5 r / k \rceil$ for rank $r$ of $k$ areas, so
     quintile 1 holds the lowest fifth. Labels follow polarity: ``Best`` ...
     ``Worst`` (``Best`` is quintile 5 when higher is better, 1 when lower is
     better) or ``Lowest`` ... ``Highest`` for no judgement.
@@ -258,7 +258,7 @@ def quintiles(
     value
         Column to rank.
     polarity
-        As :func:`classify`.
+        As `classify()`.
     group_by
         Column(s) defining comparator groups (e.g. period); ``None`` ranks all
         rows together.

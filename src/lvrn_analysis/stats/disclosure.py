@@ -1,8 +1,8 @@
 """Statistical disclosure control: the single path everything published goes through.
 
 Every table the project publishes (notebook output, website table, downloadable
-CSV) goes through :func:`publish`, which looks up the data source's policy in
-:data:`SOURCE_POLICIES`:
+CSV) goes through `publish()`, which looks up the data source's policy in
+`SOURCE_POLICIES`:
 
 * **controlled** (person-level health data such as emergency-department
   attendances, and any source not registered): counts of 1 to 7 are suppressed,
@@ -28,8 +28,8 @@ not available. Their HTML carries the machine-readable marker
 stating the rule; downloadable CSVs get a CSVW-style ``<file>.csv-metadata.json``
 sidecar with the same information.
 
-:func:`scan_notebook`, :func:`scan_html`, :func:`scan_csv` and
-:func:`scan_publications` implement the publication guard used by
+`scan_notebook()`, `scan_html()`, `scan_csv()` and
+`scan_publications()` implement the publication guard used by
 ``tests/test_publication_guard.py``: they report unmarked tables and visible
 small counts in controlled tables.
 
@@ -38,7 +38,7 @@ column of a table with margins; it does not solve the general linear-programming
 problem of multi-dimensional linked tables (e.g. the same counts published in two
 different breakdowns). Publish such tables from one call, or suppress by hand.
 Derived values are rescaled to the rounded counts by default (see
-:func:`publish`); an interval rescaled this way is an approximation.
+`publish()`); an interval rescaled this way is an approximation.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ class SourcePolicy:
     Attributes
     ----------
     source
-        Source key, as passed to :func:`publish`.
+        Source key, as passed to `publish()`.
     policy
         ``"controlled"`` or ``"exempt"``.
     reason
@@ -185,7 +185,7 @@ def policy_for(source: str) -> SourcePolicy:
     """Return the policy of a data source.
 
     Unregistered sources are **controlled** (fail closed): an exemption must be
-    registered in :data:`SOURCE_POLICIES` with a reason.
+    registered in `SOURCE_POLICIES` with a reason.
 
     Parameters
     ----------
@@ -414,7 +414,7 @@ def _check_row_sum(frame, values, r, parts_cols, tcol, total_col) -> None:
 
 @dataclass
 class PublishedTable:
-    """A table that has been through :func:`publish`.
+    """A table that has been through `publish()`.
 
     Attributes
     ----------
@@ -423,9 +423,9 @@ class PublishedTable:
         cells ``<NA>``), derived columns with suppressed cells NaN.
         ``frame.attrs["disclosure"]`` records the policy applied.
     policy
-        The source's :class:`SourcePolicy`.
+        The source's `SourcePolicy`.
     rule
-        The :class:`Rule` applied (``None`` for exempt sources).
+        The `Rule` applied (``None`` for exempt sources).
     count_cols, derived_cols
         The columns treated as counts and as derived from counts.
     primary, secondary
@@ -519,7 +519,7 @@ class PublishedTable:
         Returns
         -------
         pandas.DataFrame
-            Same index and columns as :attr:`frame`, all values ``str``.
+            Same index and columns as `frame`, all values ``str``.
         """
         data = {
             col: [self._cell_text(col, i, thousands=thousands) for i in range(len(self.frame))]
@@ -703,7 +703,7 @@ def publish(
     df
         The table (never modified).
     source
-        Data source key, looked up in :data:`SOURCE_POLICIES` (unregistered
+        Data source key, looked up in `SOURCE_POLICIES` (unregistered
         sources are controlled).
     count_cols
         Columns holding counts (non-negative integers or missing).
@@ -1062,7 +1062,7 @@ def _output_text(data: Any) -> str:
 def scan_notebook(path: str | Path) -> list[Finding]:
     """Scan an executed notebook's outputs for unsafe tables.
 
-    HTML outputs are checked with :func:`scan_html`; Markdown outputs holding a
+    HTML outputs are checked with `scan_html()`; Markdown outputs holding a
     pipe table are reported as unmarked (Markdown cannot carry the marker).
 
     Parameters
@@ -1109,7 +1109,7 @@ def scan_csv(path: str | Path) -> list[Finding]:
     Parameters
     ----------
     path
-        ``.csv`` file written by :meth:`PublishedTable.to_csv`.
+        ``.csv`` file written by `PublishedTable.to_csv()`.
 
     Returns
     -------

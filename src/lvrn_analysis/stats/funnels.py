@@ -9,28 +9,30 @@ Methods
 -------
 * **Exact** (all kinds): Spiegelhalter DJ. Funnel plots for comparing
   institutional performance. *Stat Med* 2005;24:1185-1202, Appendix A.1.1.
-  For probability :math:`p` and precision :math:`\rho`, let :math:`r_p` be the
-  :math:`p`-quantile of the null count distribution (binomial
-  :math:`B(\rho, \theta)` for proportions, Poisson with mean
-  :math:`\theta\rho` for ratios and rates) and :math:`F` its CDF. The
+  For probability $p$ and precision $\rho$, let $r_p$ be the
+  $p$-quantile of the null count distribution (binomial
+  $B(\rho, \theta)$ for proportions, Poisson with mean
+  $\theta\rho$ for ratios and rates) and $F$ its CDF. The
   interpolated limit is
 
-  .. math:: y_p = \frac{r_p - \alpha}{\rho}, \qquad
-            \alpha = \frac{F(r_p) - p}{F(r_p) - F(r_p - 1)},
+  $$
+  y_p = \frac{r_p - \alpha}{\rho}, \qquad
+  \alpha = \frac{F(r_p) - p}{F(r_p) - F(r_p - 1)},
+  $$
 
   floored at 0.
 * **Wilson** (proportions, ``method="wilson"``): the acceptance region of the
   score test that the Wilson (1927) interval inverts,
-  :math:`\theta \pm z\sqrt{\theta(1-\theta)/\rho}` (clipped to [0, 1]). An
+  $\theta \pm z\sqrt{\theta(1-\theta)/\rho}$ (clipped to [0, 1]). An
   area lies outside these limits exactly when its Wilson score interval
-  (:func:`lvrn_analysis.stats.indicators.wilson_interval`) excludes the target, so
+  (`lvrn_analysis.stats.indicators.wilson_interval()`) excludes the target, so
   the funnel agrees with the Fingertips benchmark comparison
-  (:mod:`lvrn_analysis.stats.benchmarking`). The normal-approximation limits of the
+  (`lvrn_analysis.stats.benchmarking`). The normal-approximation limits of the
   APHO/PHE technical guide on funnel plots (Flowers J, *Statistical process
   control methods in public health intelligence*, APHO Technical Briefing 2,
   2007) have this form.
 
-Limits are drawn at :math:`p` = 0.025/0.975 (about 2 standard deviations,
+Limits are drawn at $p$ = 0.025/0.975 (about 2 standard deviations,
 95 %) and 0.001/0.999 (about 3 standard deviations, 99.8 %). No allowance is
 made for over-dispersion (Spiegelhalter 2005, section 5): with many areas and
 large denominators, check the spread before reading outliers as "special
@@ -118,7 +120,7 @@ def funnel_limits(
     ----------
     precision
         Denominators (proportions), expected events (ratios, e.g. the
-        ``expected`` column of :func:`lvrn_analysis.stats.indicators.isratio`) or
+        ``expected`` column of `lvrn_analysis.stats.indicators.isratio()`) or
         populations (rates).
     target
         Target in output units (times ``multiplier``), e.g. the England rate
@@ -188,10 +190,10 @@ def funnel_data(
         Precision column: denominator (proportions), expected events
         (ratios) or population (rates).
     kind, multiplier, levels, method
-        As :func:`funnel_limits`.
+        As `funnel_limits()`.
     target
         Target in output units. Default: the pooled value
-        :math:`\sum x / \sum n` (times ``multiplier``) for proportions and
+        $\sum x / \sum n$ (times ``multiplier``) for proportions and
         rates, and ``multiplier`` (a ratio of 1) for ratios.
 
     Returns
@@ -270,11 +272,11 @@ def funnel_plot(
     Parameters
     ----------
     data, x, n, kind, target, multiplier, method
-        As :func:`funnel_data`.
+        As `funnel_data()`.
     title
         Chart title.
     source
-        Source line, from :func:`lvrn_analysis.charts.plots.source_line`.
+        Source line, from `lvrn_analysis.charts.plots.source_line()`.
     alt
         Alt text; generated from the data (areas outside each limit) when
         omitted.
@@ -288,7 +290,7 @@ def funnel_plot(
     Returns
     -------
     matplotlib.figure.Figure
-        Finished with :func:`lvrn_analysis.charts.plots.finish` (``fig.lvrn_alt`` set);
+        Finished with `lvrn_analysis.charts.plots.finish()` (``fig.lvrn_alt`` set);
         the area-level table is attached as ``fig.lvrn_funnel_data``.
     """
     levels = (0.95, 0.998)

@@ -1,6 +1,6 @@
 """Indicator statistics with confidence intervals, the Fingertips way.
 
-Every function takes a tidy :class:`pandas.DataFrame` (one row per area, or one
+Every function takes a tidy `pandas.DataFrame` (one row per area, or one
 row per area and age band for standardised statistics), optionally grouped with
 ``group_by``, and returns a **new** frame; the input is never modified. Output
 columns follow one convention:
@@ -35,7 +35,7 @@ Missing values and zeros
 * DSR and ISR: a missing count in an age band means no events (as in
   PHEindicatormethods). See each function for populations.
 * Negative counts, non-positive denominators, and numerators above the
-  denominator (proportions) raise :class:`ValueError` naming the row index (or
+  denominator (proportions) raise `ValueError` naming the row index (or
   the group) and the column.
 """
 
@@ -90,7 +90,7 @@ def z_value(confidence: float) -> float:
     Returns
     -------
     float
-        :math:`z = \Phi^{-1}(c + (1 - c)/2)`, e.g. 1.959964 for 0.95 and
+        $z = \Phi^{-1}(c + (1 - c)/2)$, e.g. 1.959964 for 0.95 and
         3.090232 for 0.998.
     """
     c = _check_level(confidence)
@@ -100,7 +100,9 @@ def z_value(confidence: float) -> float:
 def byars_lower(x: Any, z: float) -> np.ndarray:
     r"""Byar's approximation to the lower exact Poisson limit of a count.
 
-    .. math:: L = x \left(1 - \frac{1}{9x} - \frac{z}{3\sqrt{x}}\right)^3
+    $$
+    L = x \left(1 - \frac{1}{9x} - \frac{z}{3\sqrt{x}}\right)^3
+    $$
 
     Source: Breslow NE, Day NE. *Statistical methods in cancer research, vol. II:
     the design and analysis of cohort studies*. IARC, 1987 (Byar's method),
@@ -111,14 +113,14 @@ def byars_lower(x: Any, z: float) -> np.ndarray:
     x
         Observed count(s), array-like.
     z
-        Standard normal quantile, see :func:`z_value`.
+        Standard normal quantile, see `z_value()`.
 
     Returns
     -------
     numpy.ndarray
         The lower limit on the count scale. Where the approximation is negative
         (very small ``x`` at high confidence) or ``x <= 0`` it is undefined and
-        returned as NaN: use :func:`exact_poisson_interval` for small counts.
+        returned as NaN: use `exact_poisson_interval()` for small counts.
     """
     x = np.asarray(x, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -129,8 +131,10 @@ def byars_lower(x: Any, z: float) -> np.ndarray:
 def byars_upper(x: Any, z: float) -> np.ndarray:
     r"""Byar's approximation to the upper exact Poisson limit of a count.
 
-    .. math:: U = (x + 1) \left(1 - \frac{1}{9(x + 1)}
-              + \frac{z}{3\sqrt{x + 1}}\right)^3
+    $$
+    U = (x + 1) \left(1 - \frac{1}{9(x + 1)}
+        + \frac{z}{3\sqrt{x + 1}}\right)^3
+    $$
 
     Source: Breslow & Day (1987), Byar's method; APHO Technical Briefing 3.
 
@@ -139,7 +143,7 @@ def byars_upper(x: Any, z: float) -> np.ndarray:
     x
         Observed count(s), array-like, ``x >= 0``.
     z
-        Standard normal quantile, see :func:`z_value`.
+        Standard normal quantile, see `z_value()`.
 
     Returns
     -------
@@ -156,10 +160,12 @@ def byars_upper(x: Any, z: float) -> np.ndarray:
 def exact_poisson_interval(x: Any, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     r"""Exact (Garwood) Poisson confidence limits for a count.
 
-    .. math:: L = \tfrac12 \chi^2_{\alpha/2}(2x), \qquad
-              U = \tfrac12 \chi^2_{1-\alpha/2}(2x + 2)
+    $$
+    L = \tfrac12 \chi^2_{\alpha/2}(2x), \qquad
+    U = \tfrac12 \chi^2_{1-\alpha/2}(2x + 2)
+    $$
 
-    with :math:`\alpha = 1 - c` and :math:`L = 0` when :math:`x = 0`.
+    with $\alpha = 1 - c$ and $L = 0$ when $x = 0$.
     Source: Garwood F. Fiducial limits for the Poisson distribution.
     *Biometrika* 1936;28:437-442 (the "exact" method of APHO Technical
     Briefing 3).
@@ -190,7 +196,9 @@ def exact_poisson_interval(x: Any, confidence: float = 0.95) -> tuple[np.ndarray
 def wilson_interval(x: Any, n: Any, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     r"""Wilson score interval for a proportion ``x / n``.
 
-    .. math:: \frac{2x + z^2 \mp z\sqrt{z^2 + 4x(1 - x/n)}}{2(n + z^2)}
+    $$
+    \frac{2x + z^2 \mp z\sqrt{z^2 + 4x(1 - x/n)}}{2(n + z^2)}
+    $$
 
     Source: Wilson EB. Probable inference, the law of succession, and
     statistical inference. *J Am Stat Assoc* 1927;22:209-212; Newcombe RG.
@@ -424,7 +432,7 @@ def _attrs(frame: pd.DataFrame, statistic: str, multiplier: float, levels: list[
 def _poisson_limits(
     x: np.ndarray, confidence: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exact limits below :data:`EXACT_BELOW` events, Byar's otherwise (count scale)."""
+    """Exact limits below `EXACT_BELOW` events, Byar's otherwise (count scale)."""
     z = z_value(confidence)
     exact = x < EXACT_BELOW
     lo_e, up_e = exact_poisson_interval(x, confidence)
@@ -453,12 +461,12 @@ def crude_rate(
 ) -> pd.DataFrame:
     r"""Crude rates with exact Poisson (below 10 events) or Byar's limits.
 
-    Rate :math:`r = x / n \times m`. Limits are those of the count divided by
-    ``n`` and multiplied by ``m``: for :math:`x < 10` the exact Poisson limits
-    :math:`\tfrac12\chi^2_{\alpha/2}(2x)` and
-    :math:`\tfrac12\chi^2_{1-\alpha/2}(2x+2)` (Garwood 1936), otherwise Byar's
-    approximation (Breslow & Day 1987), see :func:`byars_lower` and
-    :func:`byars_upper`. Method as APHO Technical Briefing 3 (2008) and Fingertips.
+    Rate $r = x / n \times m$. Limits are those of the count divided by
+    ``n`` and multiplied by ``m``: for $x < 10$ the exact Poisson limits
+    $\tfrac12\chi^2_{\alpha/2}(2x)$ and
+    $\tfrac12\chi^2_{1-\alpha/2}(2x+2)$ (Garwood 1936), otherwise Byar's
+    approximation (Breslow & Day 1987), see `byars_lower()` and
+    `byars_upper()`. Method as APHO Technical Briefing 3 (2008) and Fingertips.
 
     Parameters
     ----------
@@ -518,9 +526,9 @@ def proportion(
 ) -> pd.DataFrame:
     r"""Proportions with Wilson score intervals.
 
-    :math:`p = x / n \times m`; limits
-    :math:`\frac{2x + z^2 \mp z\sqrt{z^2 + 4x(1-x/n)}}{2(n+z^2)} \times m`
-    (Wilson 1927; Newcombe 1998), see :func:`wilson_interval`.
+    $p = x / n \times m$; limits
+    $\frac{2x + z^2 \mp z\sqrt{z^2 + 4x(1-x/n)}}{2(n+z^2)} \times m$
+    (Wilson 1927; Newcombe 1998), see `wilson_interval()`.
 
     Parameters
     ----------
@@ -624,32 +632,34 @@ def dsr(
 ) -> pd.DataFrame:
     r"""Directly standardised rates with Dobson et al. (1991) limits.
 
-    For age bands :math:`i` with events :math:`x_i`, population :math:`n_i` and
-    standard-population weights :math:`w_i`:
+    For age bands $i$ with events $x_i$, population $n_i$ and
+    standard-population weights $w_i$:
 
-    .. math::
+    $$
+    \mathrm{DSR} = \frac{\sum_i w_i x_i / n_i}{\sum_i w_i} \times m, \qquad
+    \mathrm{var} = \frac{\sum_i x_i (w_i / n_i)^2}{(\sum_i w_i)^2}
+    $$
 
-        \mathrm{DSR} = \frac{\sum_i w_i x_i / n_i}{\sum_i w_i} \times m, \qquad
-        \mathrm{var} = \frac{\sum_i x_i (w_i / n_i)^2}{(\sum_i w_i)^2}
+    and, with $O = \sum_i x_i$ and Byar's limits $O_L, O_U$ for
+    $O$,
 
-    and, with :math:`O = \sum_i x_i` and Byar's limits :math:`O_L, O_U` for
-    :math:`O`,
-
-    .. math:: \mathrm{DSR} + \sqrt{\mathrm{var} / O}\,(O_{L,U} - O) \times m.
+    $$
+    \mathrm{DSR} + \sqrt{\mathrm{var} / O}\,(O_{L,U} - O) \times m.
+    $$
 
     Source: Dobson AJ, Kuulasmaa K, Eberle E, Scherer J. Confidence intervals for
     weighted sums of Poisson parameters. *Stat Med* 1991;10:457-462; APHO
     Technical Briefing 3 (2008). The result is suppressed (all NaN) when
-    :math:`O <` ``min_count`` (10, PHE guidance).
+    $O <$ ``min_count`` (10, PHE guidance).
 
     **Non-independent events** (``independent_events=False``): when one person
     can have several events, the data are long with one row per group, age band
-    and event frequency :math:`f` (``eventfreq``: the number of events each of
+    and event frequency $f$ (``eventfreq``: the number of events each of
     those persons had) and ``x`` is the number of *events* in that row (persons
-    times :math:`f`). The variance becomes
-    :math:`\sum_f f^2 \mathrm{var}_f` where :math:`\mathrm{var}_f` is the
-    variance above computed from the *persons* :math:`x_{if}/f`, i.e.
-    :math:`\sum_{i,f} f\,x_{if}(w_i/n_i)^2 / (\sum_i w_i)^2` (compound
+    times $f$). The variance becomes
+    $\sum_f f^2 \mathrm{var}_f$ where $\mathrm{var}_f$ is the
+    variance above computed from the *persons* $x_{if}/f$, i.e.
+    $\sum_{i,f} f\,x_{if}(w_i/n_i)^2 / (\sum_i w_i)^2$ (compound
     Poisson), as in the PHE/OHID DSR guidance for non-independent events.
 
     Parameters
@@ -664,7 +674,7 @@ def dsr(
         Standard population: a column of ``data``; or a sequence of weights
         matched **by position** to the age bands of each group (youngest first,
         every group must have ``len(stdpop)`` age bands); ``None`` (default)
-        uses the 2013 European Standard Population (:func:`esp2013`, 19 bands
+        uses the 2013 European Standard Population (`esp2013()`, 19 bands
         0-4 ... 90+) by position.
     multiplier
         Rate per ``multiplier`` persons.
@@ -880,10 +890,10 @@ def isratio(
 ) -> pd.DataFrame:
     r"""Indirectly standardised ratios (e.g. SMR) with exact or Byar's limits.
 
-    Expected events :math:`E = \sum_i (x^{ref}_i / n^{ref}_i)\, n_i`, observed
-    :math:`O = \sum_i x_i`; ratio :math:`O / E \times r` (``refvalue`` ``r``,
-    1 or 100). Limits are those of :math:`O` divided by :math:`E` times
-    :math:`r`: exact Poisson (chi-square, Garwood 1936) when :math:`O < 10`,
+    Expected events $E = \sum_i (x^{ref}_i / n^{ref}_i)\, n_i$, observed
+    $O = \sum_i x_i$; ratio $O / E \times r$ (``refvalue`` ``r``,
+    1 or 100). Limits are those of $O$ divided by $E$ times
+    $r$: exact Poisson (chi-square, Garwood 1936) when $O < 10$,
     Byar's approximation otherwise (Breslow & Day 1987; APHO Technical
     Briefing 3, 2008).
 
@@ -961,29 +971,29 @@ def isr(
 ) -> pd.DataFrame:
     r"""Indirectly standardised rates with exact or Byar's limits.
 
-    :math:`\mathrm{ISR} = O / E \times R`, where :math:`R = \sum x^{ref} /
-    \sum n^{ref} \times m` is the crude reference rate (computed within each
+    $\mathrm{ISR} = O / E \times R$, where $R = \sum x^{ref} /
+    \sum n^{ref} \times m$ is the crude reference rate (computed within each
     group from its reference rows, or from the reference vectors). Limits are
-    those of :math:`O` (exact Poisson below 10 events, Byar's otherwise)
-    divided by :math:`E` and multiplied by :math:`R`. Source: APHO Technical
+    those of $O$ (exact Poisson below 10 events, Byar's otherwise)
+    divided by $E$ and multiplied by $R$. Source: APHO Technical
     Briefing 3 (2008); Breslow & Day (1987).
 
     Parameters
     ----------
     data, x, n, x_ref, n_ref, confidence, group_by, observed_totals
-        As :func:`isratio`.
+        As `isratio()`.
     multiplier
         Rate per ``multiplier`` persons.
 
     Returns
     -------
     pandas.DataFrame
-        As :func:`isratio` plus ``ref_rate`` (the reference rate :math:`R`).
+        As `isratio()` plus ``ref_rate`` (the reference rate $R$).
 
     Raises
     ------
     ValueError
-        As :func:`isratio`.
+        As `isratio()`.
     """
     out, levels, multiple, keys, obs, exp, ref_rate = _isr_core(
         data, x, n, x_ref, n_ref, confidence, group_by, observed_totals
@@ -1009,8 +1019,8 @@ def mean_ci(
 ) -> pd.DataFrame:
     r"""Means with Student's t intervals.
 
-    :math:`\bar{x} \pm t_{1-\alpha/2,\,k-1}\, s / \sqrt{k}` for :math:`k`
-    non-missing values with sample standard deviation :math:`s` (Student 1908;
+    $\bar{x} \pm t_{1-\alpha/2,\,k-1}\, s / \sqrt{k}$ for $k$
+    non-missing values with sample standard deviation $s$ (Student 1908;
     APHO Technical Briefing 3, 2008).
 
     Parameters

@@ -3,25 +3,25 @@
 Step 2 of the WHO public-health approach asks which risk and protective factors go with
 violence. This module answers in two ways.
 
-**The spine chart** (:func:`indicator_values` → :func:`fill_intervals` →
-:func:`compare_with_england` → :func:`spine_data` → :func:`spine_chart`) places each
+**The spine chart** (`indicator_values()` → `fill_intervals()` →
+`compare_with_england()` → `spine_data()` → `spine_chart()`) places each
 authority's value of each curated Fingertips indicator on a horizontal "spine" centred on
 England, as the Public Health England / OHID *Public Health Profiles* do: the spine is scaled
 so that England sits in the middle and the authority furthest from England sits at one end;
 the grey bar spans the range of the comparator authorities (darker: their interquartile
 range); worse values are on the left and better values on the right whatever the
 indicator's polarity. The marker is coloured by the Fingertips comparison with England at
-95 % (:func:`lvrn_analysis.stats.benchmarking.compare_to_benchmark`: the area's 95 % interval
+95 % (`lvrn_analysis.stats.benchmarking.compare_to_benchmark()`: the area's 95 % interval
 wholly above or below the England value, otherwise similar).
 
-**The association model** (:func:`fit_nb`, :func:`univariable_table`,
-:func:`leave_one_out`) is a negative binomial (NB2) regression of violence counts on a
+**The association model** (`fit_nb()`, `univariable_table()`,
+`leave_one_out()`) is a negative binomial (NB2) regression of violence counts on a
 standardised risk factor with a log person-years offset::
 
     log E[Y_i] = log(person_years_i) + b0 + b1 * z_i,    Var[Y_i] = mu_i + alpha * mu_i**2
 
 fitted by maximum likelihood with ``alpha`` estimated jointly
-(:class:`statsmodels.discrete.discrete_model.NegativeBinomial`, ``loglike_method="nb2"``;
+(`statsmodels.discrete.discrete_model.NegativeBinomial`, ``loglike_method="nb2"``;
 Cameron & Trivedi, *Regression Analysis of Count Data*, 2nd ed., 2013, §3.3). ``exp(b1)``
 is the rate ratio per one standard deviation of the risk factor; intervals are Wald
 intervals ``exp(b1 ± 1.96·se)``. Risk factors are standardised with the **population**
@@ -137,7 +137,7 @@ DOMAINS: dict[str, str] = {
 _POLARITY = {"low_is_good": "lower is better", "high_is_good": "higher is better",
              "no_judgement": "no judgement"}
 _Z95 = 1.959963984540054
-#: Marker colours by comparison label (Okabe-Ito, see :data:`lvrn_analysis.charts.plots.COLOURS`).
+#: Marker colours by comparison label (Okabe-Ito, see `lvrn_analysis.charts.plots.COLOURS`).
 _COMPARISON_COLOURS: dict[str, str] = {
     **{k: plots.COLOURS[k] for k in ("better", "similar", "worse", "not compared")},
     "higher": plots.PALETTE[0],
@@ -169,10 +169,10 @@ def indicator_values(fingertips: pd.DataFrame, curated: pd.DataFrame,
     fingertips
         The processed ``fingertips`` table.
     curated
-        :func:`lvrn_analysis.sources.fingertips.curated_indicators`.
+        `lvrn_analysis.sources.fingertips.curated_indicators()`.
     authorities
         ``la_code``, ``la_name`` of the area's authorities
-        (:func:`lvrn_analysis.config.geography.local_authorities`), in display order.
+        (`lvrn_analysis.config.geography.local_authorities()`), in display order.
 
     Returns
     -------
@@ -243,8 +243,8 @@ def fill_intervals(values: pd.DataFrame) -> pd.DataFrame:
     """Fill missing 95 % intervals from count and denominator where possible.
 
     Crude rates get exact Poisson (below 10 events) or Byar's limits
-    (:func:`lvrn_analysis.stats.indicators.crude_rate`), proportions Wilson score limits
-    (:func:`lvrn_analysis.stats.indicators.proportion`), as in APHO Technical Briefing 3
+    (`lvrn_analysis.stats.indicators.crude_rate()`), proportions Wilson score limits
+    (`lvrn_analysis.stats.indicators.proportion()`), as in APHO Technical Briefing 3
     (2008). Directly standardised rates, means and scores cannot be recomputed from a
     count and a denominator alone and keep a missing interval (they are then *not
     compared*).
@@ -252,7 +252,7 @@ def fill_intervals(values: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     values
-        Output of :func:`indicator_values`.
+        Output of `indicator_values()`.
 
     Returns
     -------
@@ -278,7 +278,7 @@ def interval_check(values: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     values
-        Output of :func:`indicator_values` (before :func:`fill_intervals`).
+        Output of `indicator_values()` (before `fill_intervals()`).
 
     Returns
     -------
@@ -316,9 +316,9 @@ def interval_sentence(check: pd.DataFrame, filled: pd.DataFrame) -> str:
     Parameters
     ----------
     check
-        Output of :func:`interval_check`.
+        Output of `interval_check()`.
     filled
-        Output of :func:`fill_intervals`.
+        Output of `fill_intervals()`.
 
     Returns
     -------
@@ -362,7 +362,7 @@ def compare_with_england(values: pd.DataFrame, level: float = 0.95) -> pd.DataFr
     Parameters
     ----------
     values
-        Output of :func:`fill_intervals`.
+        Output of `fill_intervals()`.
     level
         Confidence level of the intervals (0.95).
 
@@ -370,7 +370,7 @@ def compare_with_england(values: pd.DataFrame, level: float = 0.95) -> pd.DataFr
     -------
     pandas.DataFrame
         A copy with ``england_value`` and ``comparison`` (labels of
-        :data:`lvrn_analysis.stats.benchmarking.LABELS`; ``"not compared"`` where the value,
+        `lvrn_analysis.stats.benchmarking.LABELS`; ``"not compared"`` where the value,
         its interval or England's value is missing).
     """
     eng = values[values["role"] == "england"].set_index("indicator_id")["value"]
@@ -407,7 +407,7 @@ def spine_data(compared: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     compared
-        Output of :func:`compare_with_england`.
+        Output of `compare_with_england()`.
 
     Returns
     -------
@@ -468,11 +468,11 @@ def spine_chart(spine: pd.DataFrame, authority: str, *, source: str,
     Parameters
     ----------
     spine
-        Output of :func:`spine_data`.
+        Output of `spine_data()`.
     authority
         Authority name (``area_name``) or ONS code.
     source
-        Source line (:func:`lvrn_analysis.charts.plots.source_line`).
+        Source line (`lvrn_analysis.charts.plots.source_line()`).
     title
         Chart title (default: names the authority).
 
@@ -579,7 +579,7 @@ def spine_sentence(spine: pd.DataFrame, authority: str) -> str:
     Parameters
     ----------
     spine
-        Output of :func:`spine_data`.
+        Output of `spine_data()`.
     authority
         Authority name.
 
@@ -612,9 +612,9 @@ def comparison_table(spine: pd.DataFrame, compared: pd.DataFrame) -> pd.DataFram
     Parameters
     ----------
     spine
-        Output of :func:`spine_data` (authority rows).
+        Output of `spine_data()` (authority rows).
     compared
-        Output of :func:`compare_with_england` (for England's row).
+        Output of `compare_with_england()` (for England's row).
 
     Returns
     -------
@@ -649,7 +649,7 @@ def comparison_grid_figure(spine: pd.DataFrame, *, source: str, title: str) -> F
     Parameters
     ----------
     spine
-        Output of :func:`spine_data`.
+        Output of `spine_data()`.
     source
         Source line.
     title
@@ -948,7 +948,7 @@ def univariable_table(data: pd.DataFrame, factors: Mapping[str, str], *, count: 
     factors
         ``{column: label}`` of the risk factors.
     count, exposure
-        As :func:`fit_nb`.
+        As `fit_nb()`.
 
     Returns
     -------
@@ -978,7 +978,7 @@ def leave_one_out(data: pd.DataFrame, *, count: str, exposure: str, predictor: s
     data
         One row per unit.
     count, exposure, predictor
-        As :func:`fit_nb`; the predictor is re-standardised in each fit.
+        As `fit_nb()`; the predictor is re-standardised in each fit.
     unit
         Column naming the units.
 
@@ -1056,12 +1056,12 @@ def interval_coverage(data: pd.DataFrame, fit: NBFit, *, count: str = "count",
 
 
 def coverage_sentence(cov: Mapping[str, float], fit: NBFit) -> str:
-    """Report :func:`interval_coverage` in words.
+    """Report `interval_coverage()` in words.
 
     Parameters
     ----------
     cov
-        Output of :func:`interval_coverage`.
+        Output of `interval_coverage()`.
     fit
         The fitted model.
 
@@ -1121,7 +1121,7 @@ def real_model_data(rates: pd.DataFrame, imd: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     rates
-        :func:`lvrn_analysis.story.profile.rates_by_authority` (``count``, ``person_years``,
+        `lvrn_analysis.story.profile.rates_by_authority()` (``count``, ``person_years``,
         ``rate`` …).
     imd
         The processed ``imd2019`` table.
@@ -1131,7 +1131,7 @@ def real_model_data(rates: pd.DataFrame, imd: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         One row per authority: ``la_code``, ``la_name``, ``count``, ``population``,
         ``person_years``, ``rate`` (per 1,000 per year), ``lower_ci``, ``upper_ci`` and
-        the :data:`DOMAINS` columns, sorted by IMD score (most deprived first).
+        the `DOMAINS` columns, sorted by IMD score (most deprived first).
 
     Raises
     ------
@@ -1197,7 +1197,7 @@ def fingertips_model_data(fingertips: pd.DataFrame, authorities: pd.DataFrame,
 
 
 #: Labels of the synthetic illustration's risk factors (columns of
-#: :func:`fingertips_model_data`).
+#: `fingertips_model_data()`).
 FINGERTIPS_FACTOR_LABELS: dict[str, str] = {
     "imd_score": "IMD 2019 average score (real values)",
     "neet": "16-17 year olds NEET or not known, % (synthetic)",
@@ -1251,7 +1251,7 @@ def recovery_table(fit: NBFit, truth: Mapping[str, Any],
     fit
         A model with standardised predictors (per 1 SD, population SD, as the truth).
     truth
-        :func:`fingertips_truth` record.
+        `fingertips_truth()` record.
     mapping
         ``{predictor column: truth key}``; default ``imd_score -> b_imd``,
         ``neet -> c_neet``.
@@ -1282,7 +1282,7 @@ def model_table(results: pd.DataFrame, *, label_col: str = "factor") -> pd.DataF
     Parameters
     ----------
     results
-        Output of :func:`univariable_table` (or any frame with ``rate_ratio``,
+        Output of `univariable_table()` (or any frame with ``rate_ratio``,
         ``lower``, ``upper``, ``p_value`` and optionally ``sd``, ``alpha``).
     label_col
         Column naming the rows.
@@ -1317,7 +1317,7 @@ def domains_sentence(domains: pd.DataFrame) -> str:
     Parameters
     ----------
     domains
-        :func:`univariable_table` over :data:`DOMAINS`.
+        `univariable_table()` over `DOMAINS`.
 
     Returns
     -------
@@ -1356,9 +1356,9 @@ def synthetic_sentences(uni: pd.DataFrame, recovery: pd.DataFrame) -> tuple[str,
     Parameters
     ----------
     uni
-        :func:`univariable_table` of the synthetic risk factors.
+        `univariable_table()` of the synthetic risk factors.
     recovery
-        :func:`recovery_table` of the two-predictor model.
+        `recovery_table()` of the two-predictor model.
 
     Returns
     -------
@@ -1397,7 +1397,7 @@ def truth_sentence(truth: Mapping[str, Any]) -> str:
     Parameters
     ----------
     truth
-        :func:`fingertips_truth` record.
+        `fingertips_truth()` record.
 
     Returns
     -------
@@ -1414,7 +1414,7 @@ def truth_sentence(truth: Mapping[str, Any]) -> str:
 
 
 def recovery_display(recovery: pd.DataFrame) -> pd.DataFrame:
-    """Format :func:`recovery_table` for publication (labels, rounded strings)."""
+    """Format `recovery_table()` for publication (labels, rounded strings)."""
     return pd.DataFrame({
         "Risk factor": recovery["term"].map(FINGERTIPS_FACTOR_LABELS).fillna(recovery["term"]),
         "True rate ratio": [f"{v:.3f}" for v in recovery["true_rate_ratio"]],
@@ -1426,7 +1426,7 @@ def recovery_display(recovery: pd.DataFrame) -> pd.DataFrame:
 
 
 def residual_display(residuals: pd.DataFrame) -> pd.DataFrame:
-    """Format :func:`residual_table` for publication (expected rounded, ratio as text)."""
+    """Format `residual_table()` for publication (expected rounded, ratio as text)."""
     return pd.DataFrame({
         "Authority": residuals["la_name"], "observed": residuals["observed"],
         "expected": residuals["expected"].round().astype("int64"),
@@ -1498,7 +1498,7 @@ def scatter_figure(data: pd.DataFrame, fit: NBFit, *, source: str, title: str,
         One row per unit, with ``x``, ``rate``, ``lower_ci``/``upper_ci`` (optional) and
         ``unit``.
     fit
-        One-predictor :class:`NBFit` on ``x``.
+        One-predictor `NBFit` on ``x``.
     source, title
         Source line and title.
     x, rate, unit
@@ -1554,7 +1554,7 @@ def forest_figure(results: pd.DataFrame, *, source: str, title: str,
     Parameters
     ----------
     results
-        Output of :func:`univariable_table`.
+        Output of `univariable_table()`.
     source, title
         Source line and title.
     label_col
@@ -1635,9 +1635,9 @@ def headline_sentence(fit: NBFit, data: pd.DataFrame, loo: pd.DataFrame, *,
     fit
         NB model of police violence on the IMD score.
     data
-        The model data (:func:`real_model_data`).
+        The model data (`real_model_data()`).
     loo
-        :func:`leave_one_out` of the same model.
+        `leave_one_out()` of the same model.
     period
         The 12 months, in words.
     predictor
@@ -1677,7 +1677,7 @@ def caveats_markdown(fit: NBFit, ft_data: pd.DataFrame, *, n_lsoas: int | None =
     fit
         The real-data model.
     ft_data
-        :func:`fingertips_model_data` (for the IMD-NEET correlation).
+        `fingertips_model_data()` (for the IMD-NEET correlation).
     n_lsoas
         Number of LSOAs with police counts (for the MAUP point).
 
@@ -1725,13 +1725,13 @@ def narrative_markdown(fit: NBFit, residuals: pd.DataFrame, uni_ft: pd.DataFrame
     fit
         Real-data model (police violence on IMD score).
     residuals
-        :func:`residual_table` of that model.
+        `residual_table()` of that model.
     uni_ft
-        :func:`univariable_table` of the synthetic Fingertips illustration.
+        `univariable_table()` of the synthetic Fingertips illustration.
     adjusted
-        :func:`recovery_table` of the two-predictor synthetic model.
+        `recovery_table()` of the two-predictor synthetic model.
     spine
-        :func:`spine_data` (for the count of worse-than-England cells).
+        `spine_data()` (for the count of worse-than-England cells).
 
     Returns
     -------

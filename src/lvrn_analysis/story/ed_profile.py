@@ -2,33 +2,33 @@
 
 This module holds the logic of the later sections of the problem-profile page:
 
-* **Benchmarks** (:func:`police_benchmark`, :func:`fingertips_benchmark`,
-  :func:`benchmark_grid`): Fingertips-style *better / similar / worse*
+* **Benchmarks** (`police_benchmark()`, `fingertips_benchmark()`,
+  `benchmark_grid()`): Fingertips-style *better / similar / worse*
   comparisons of authority rates against the whole area and against England,
-  with :func:`lvrn_analysis.stats.benchmarking.compare_to_benchmark` (95 % interval
+  with `lvrn_analysis.stats.benchmarking.compare_to_benchmark()` (95 % interval
   overlapping the benchmark value; lower is better for violence).
 * **People, time, place and means** from the person-level, TIIG-style ED assault
-  attendances (:mod:`lvrn_analysis.sources.ed`): :func:`age_sex_table`,
-  :func:`hour_weekday_table`, :func:`one_way_table` (incident location, means of
-  assault), :func:`alcohol_drugs_table` and :func:`repeat_table`.
+  attendances (`lvrn_analysis.sources.ed`): `age_sex_table()`,
+  `hour_weekday_table()`, `one_way_table()` (incident location, means of
+  assault), `alcohol_drugs_table()` and `repeat_table()`.
 * **The navigator-site snapshot** in the shape of the LVRN report's Box 1
-  (§5.2): :func:`box1_table`.
+  (§5.2): `box1_table()`.
 * **Coverage** of the LVRN serious-violence definition by each source:
-  :func:`coverage_table`, :func:`coverage_reasons`.
+  `coverage_table()`, `coverage_reasons()`.
 
 Disclosure control
 ------------------
 ED data are person-level health data (source ``"ed_attendances"``, *controlled*
-in :data:`lvrn_analysis.stats.disclosure.SOURCE_POLICIES`: counts of 1-7 suppressed,
+in `lvrn_analysis.stats.disclosure.SOURCE_POLICIES`: counts of 1-7 suppressed,
 others rounded to the nearest 5, secondary suppression). Every ED table here is
-returned as an :class:`EdTable` (raw counts plus the arguments
-:func:`lvrn_analysis.stats.disclosure.publish` needs), so the notebook's table
+returned as an `EdTable` (raw counts plus the arguments
+`lvrn_analysis.stats.disclosure.publish()` needs), so the notebook's table
 (``nb.table(**spec.table_kwargs(), name=...)``) and chart
 (``spec.published_counts()``) come from **the same** controlled counts.
 Percentages are computed from the *published* (rounded) counts and are
 suppressed with their numerator (OpenSAFELY: derive statistics from rounded
 counts). Numbers quoted in prose come from published counts too
-(:func:`controlled_count`, :func:`published_value`).
+(`controlled_count()`, `published_value()`).
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ class EdTable:
         ``{column: [count columns]}``: percentages computed from the published
         counts, suppressed with their numerator.
     total_row
-        Total row(s), as :func:`lvrn_analysis.stats.disclosure.publish` takes them.
+        Total row(s), as `lvrn_analysis.stats.disclosure.publish()` takes them.
     total_col
         Count column holding row totals.
     source
@@ -132,7 +132,7 @@ class EdTable:
     source: str = ED_SOURCE
 
     def publish_kwargs(self) -> dict[str, Any]:
-        """Return the keyword arguments of :func:`lvrn_analysis.stats.disclosure.publish`."""
+        """Return the keyword arguments of `lvrn_analysis.stats.disclosure.publish()`."""
         kw: dict[str, Any] = {
             "source": self.source,
             "count_cols": list(self.count_cols),
@@ -148,7 +148,7 @@ class EdTable:
         return kw
 
     def table_kwargs(self) -> dict[str, Any]:
-        """Return the arguments of :func:`lvrn_analysis.story.notebook.table` (without ``name``)."""
+        """Return the arguments of `lvrn_analysis.story.notebook.table()` (without ``name``)."""
         return {"df": self.df, **self.publish_kwargs()}
 
     def published(self) -> PublishedTable:
@@ -173,7 +173,7 @@ def published_counts(df: pd.DataFrame, count_cols: str | Sequence[str], *,
     source
         Disclosure source key.
     **kwargs
-        Passed to :func:`lvrn_analysis.stats.disclosure.publish` (``total_row``,
+        Passed to `lvrn_analysis.stats.disclosure.publish()` (``total_row``,
         ``total_col``, ``groups`` ...).
 
     Returns
@@ -223,7 +223,7 @@ def published_value(frame: pd.DataFrame, col: str, row: Any, *, by: str | None =
     Parameters
     ----------
     frame
-        A published frame (:meth:`EdTable.published_counts`).
+        A published frame (`EdTable.published_counts()`).
     col
         Column.
     row
@@ -333,7 +333,7 @@ def one_way_table(d: pd.DataFrame, column: str, *, field_name: str, label: str,
     d
         ED attendances (one period).
     column
-        Group column of :data:`lvrn_analysis.sources.ed.SCHEMA`, e.g.
+        Group column of `lvrn_analysis.sources.ed.SCHEMA`, e.g.
         ``"incident_location_group"`` or ``"means_of_assault_group"``.
     field_name
         Code list field giving the order and labels (``"incident_location_type"``).
@@ -372,7 +372,7 @@ def age_sex_table(d: pd.DataFrame, *, caption: str) -> tuple[EdTable, int]:
 
     Attendances whose sex is recorded as indeterminate or not known are left
     out: they are so few that every age band would need suppressing (quote their
-    number with :func:`controlled_count`).
+    number with `controlled_count()`).
 
     Parameters
     ----------
@@ -384,8 +384,8 @@ def age_sex_table(d: pd.DataFrame, *, caption: str) -> tuple[EdTable, int]:
     Returns
     -------
     tuple
-        The :class:`EdTable` (``age_band``, ``Male``, ``Female``, ``Total``;
-        bands of :data:`lvrn_analysis.sources.ed.AGE_BANDS`, ``Unknown``, ``Total``
+        The `EdTable` (``age_band``, ``Male``, ``Female``, ``Total``;
+        bands of `lvrn_analysis.sources.ed.AGE_BANDS`, ``Unknown``, ``Total``
         row; ``Total`` = Male + Female) and the number of attendances left out.
     """
     mf = d[d["sex"].isin(["1", "2"])]
@@ -470,12 +470,12 @@ def alcohol_drugs_table(d: pd.DataFrame, *, caption: str) -> EdTable:
 
 
 def recorded_share(pub: pd.DataFrame, factor: str) -> dict[str, float]:
-    """Shares of involvement from a published :func:`alcohol_drugs_table`.
+    """Shares of involvement from a published `alcohol_drugs_table()`.
 
     Parameters
     ----------
     pub
-        Published frame of :func:`alcohol_drugs_table`.
+        Published frame of `alcohol_drugs_table()`.
     factor
         ``"alcohol"`` (rows) or ``"drugs"`` (columns).
 
@@ -510,7 +510,7 @@ def repeat_table(ed_table: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
 
     An attendance is a repeat when the same pseudonymised patient attended the
     same site in the previous ``window_days`` days
-    (:func:`lvrn_analysis.sources.ed.flag_repeats`). Flags are computed on the
+    (`lvrn_analysis.sources.ed.flag_repeats()`). Flags are computed on the
     whole table, so attendances early in the period still look back before it.
 
     Parameters
@@ -575,7 +575,7 @@ BOX1_ROWS: tuple[tuple[str, str, str], ...] = (
 def box1_counts(d: pd.DataFrame) -> dict[str, int]:
     """Count the Box 1 measures (LVRN report §5.2) in a set of attendances.
 
-    The same definitions as :func:`lvrn_analysis.sources.ed.box1_profile`
+    The same definitions as `lvrn_analysis.sources.ed.box1_profile()`
     (night = arrival 22:00-05:59), plus ``monday`` (arrivals on a Monday, the
     report's busiest day) and ``navigator`` (referral to the ED Navigator, the
     records' nearest equivalent of the report's "contact attempted").
@@ -588,7 +588,7 @@ def box1_counts(d: pd.DataFrame) -> dict[str, int]:
     Returns
     -------
     dict
-        Keys of :data:`BOX1_ROWS` -> counts.
+        Keys of `BOX1_ROWS` -> counts.
     """
     alc = d["alcohol_involved"] == "Y"
     drg = d["drugs_involved"] == "Y"
@@ -708,7 +708,7 @@ def police_benchmark(rates: pd.DataFrame, overall: pd.Series | Mapping[str, floa
 
     An authority is *worse* (lower is better) when its 95 % interval lies wholly
     above the area rate, *better* when wholly below, else *similar*
-    (:func:`lvrn_analysis.stats.benchmarking.compare_to_benchmark`; Fingertips
+    (`lvrn_analysis.stats.benchmarking.compare_to_benchmark()`; Fingertips
     "confidence intervals overlapping reference value (95.0)", APHO Technical
     Briefing 3, 2008). The area rate includes the authority itself, as
     Fingertips' England and region benchmarks do.
@@ -716,9 +716,9 @@ def police_benchmark(rates: pd.DataFrame, overall: pd.Series | Mapping[str, floa
     Parameters
     ----------
     rates
-        Output of :func:`lvrn_analysis.story.profile.rates_by_authority`.
+        Output of `lvrn_analysis.story.profile.rates_by_authority()`.
     overall
-        Output of :func:`lvrn_analysis.story.profile.area_rate` (``value``).
+        Output of `lvrn_analysis.story.profile.area_rate()` (``value``).
     area_label
         Name of the whole area in the column header.
 
@@ -744,10 +744,10 @@ def fingertips_benchmark(fingertips: pd.DataFrame, area: AreaConfig, *,
     """Compare authorities' Fingertips values with England and with the whole area.
 
     The whole area's value is recomputed from the authorities' counts and
-    denominators (rate per 1,000, Byar's interval; :func:`lvrn_analysis.stats.indicators.
-    crude_rate`). Each authority's 95 % interval is compared with the England
+    denominators (rate per 1,000, Byar's interval; `lvrn_analysis.stats.indicators.
+    crude_rate()`). Each authority's 95 % interval is compared with the England
     value and with the area value, lower is better
-    (:func:`lvrn_analysis.stats.benchmarking.compare_to_benchmark`). The export's own
+    (`lvrn_analysis.stats.benchmarking.compare_to_benchmark()`). The export's own
     ``compared_to_england`` column is kept as a check.
 
     Parameters
@@ -838,9 +838,9 @@ def benchmark_grid(police: pd.DataFrame, fingertips: pd.DataFrame, *,
     Parameters
     ----------
     police
-        Output of :func:`police_benchmark`.
+        Output of `police_benchmark()`.
     fingertips
-        Output of :func:`fingertips_benchmark`.
+        Output of `fingertips_benchmark()`.
     police_label, fingertips_label
         Short descriptions of the two data sets (used in the column names).
     area_label
@@ -874,7 +874,7 @@ def benchmark_grid(police: pd.DataFrame, fingertips: pd.DataFrame, *,
 
 
 def benchmark_counts(grid: pd.DataFrame) -> pd.DataFrame:
-    """Tally the labels of each comparison in a :func:`benchmark_grid` frame.
+    """Tally the labels of each comparison in a `benchmark_grid()` frame.
 
     Returns
     -------
@@ -903,7 +903,7 @@ def coverage_table(origins: Mapping[str, str] | None = None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        :func:`lvrn_analysis.story.serious_violence.coverage_matrix` with readable
+        `lvrn_analysis.story.serious_violence.coverage_matrix()` with readable
         column names: one row per component of the definition (LVRN evaluation
         report 2021, §2.3), one column per source, values ``yes`` / ``partly``
         / ``no``.
@@ -932,7 +932,7 @@ def coverage_reasons(source: str) -> pd.DataFrame:
     Parameters
     ----------
     source
-        Key of :data:`lvrn_analysis.story.serious_violence.SOURCES` (e.g. ``"ed"``).
+        Key of `lvrn_analysis.story.serious_violence.SOURCES` (e.g. ``"ed"``).
 
     Returns
     -------
@@ -950,7 +950,7 @@ def coverage_reasons(source: str) -> pd.DataFrame:
 
 
 def coverage_summary(matrix: pd.DataFrame) -> pd.DataFrame:
-    """Count yes / partly / no per source of a :func:`coverage_table`.
+    """Count yes / partly / no per source of a `coverage_table()`.
 
     Returns
     -------
@@ -977,9 +977,9 @@ def benchmark_text(police: pd.DataFrame, fingertips: pd.DataFrame, *,
     Parameters
     ----------
     police
-        Output of :func:`police_benchmark` (real data).
+        Output of `police_benchmark()` (real data).
     fingertips
-        Output of :func:`fingertips_benchmark` (synthetic export in this build).
+        Output of `fingertips_benchmark()` (synthetic export in this build).
     area_label
         Name of the whole area.
 
@@ -1117,7 +1117,7 @@ def repeat_text(spec: EdTable, site: str = NAVIGATOR_SITE,
     Parameters
     ----------
     spec
-        Output of :func:`repeat_table`.
+        Output of `repeat_table()`.
     site
         The ED Navigator site.
     truth
@@ -1160,7 +1160,7 @@ def box1_text(spec: EdTable) -> str:
     Parameters
     ----------
     spec
-        Output of :func:`box1_table`.
+        Output of `box1_table()`.
 
     Returns
     -------
@@ -1200,7 +1200,7 @@ def box1_text(spec: EdTable) -> str:
 
 
 def coverage_text(matrix: pd.DataFrame) -> str:
-    """Summarise a :func:`coverage_table` in Markdown."""
+    """Summarise a `coverage_table()` in Markdown."""
     m = matrix.set_index("component")
     none_full = [c for c in m.index if not (m.loc[c] == "yes").any()]
     best = coverage_summary(matrix).sort_values(["yes", "partly"], ascending=False).iloc[0]

@@ -3,40 +3,40 @@ r"""Impact page logic: interrupted time series (ITS) against the outcomes framew
 This module holds everything the "Impact" story page computes, so that the notebook
 stays a sequence of short calls:
 
-* :func:`build_framework_series` turns a processed police table into the tidy series
+* `build_framework_series()` turns a processed police table into the tidy series
   frame the ITS engine expects (``indicator_id, area_code, date, count, population``),
   one series per framework indicator x area (plus an area total), with monthly
   populations from the nearest available ONS mid-year estimate;
-* :func:`real_series_refusal` tries the real (gapped) extract and says, in a sentence,
+* `real_series_refusal()` tries the real (gapped) extract and says, in a sentence,
   why the engine refuses it;
-* :func:`evaluate`, :func:`attach_truth`, :func:`compare_designs` and
-  :func:`ground_truth_sentence` run :func:`lvrn_analysis.its.evaluate_framework` and
+* `evaluate()`, `attach_truth()`, `compare_designs()` and
+  `ground_truth_sentence()` run `lvrn_analysis.its.evaluate_framework()` and
   check its verdicts against the synthetic data's known injected effect;
-* :func:`key_series`, :func:`fit_key`, :func:`averted_table` and
-  :func:`counterfactual_figure` give counterfactuals and averted counts;
-* :func:`placebo`, :func:`sensitivity_table` and :func:`sensitivity_figure` check
+* `key_series()`, `fit_key()`, `averted_table()` and
+  `counterfactual_figure()` give counterfactuals and averted counts;
+* `placebo()`, `sensitivity_table()` and `sensitivity_figure()` check
   robustness;
-* :func:`power_study`, :func:`power_table` and :func:`power_figure` answer "how long
+* `power_study()`, `power_table()` and `power_figure()` answer "how long
   until an effect of this size is detectable?".
 
 Model
 -----
-:data:`PRIMARY_MODEL` is the recommended specification of the ITS engine
-(:data:`lvrn_analysis.its.RECOMMENDED`: quasi-Poisson, two Fourier pairs, model-based
+`PRIMARY_MODEL` is the recommended specification of the ITS engine
+(`lvrn_analysis.its.RECOMMENDED`: quasi-Poisson, two Fourier pairs, model-based
 standard errors, t intervals) with a level **and** slope change at go-live (the standard
 segmented regression of Lopez Bernal, Cummins & Gasparrini 2017, *Int J Epidemiol*
 46(1):348-355) and the share of each month spent in each national COVID-19 lockdown as
 covariates. The post period here is three years long and spans the pandemic, so the
 page does not force the pre-go-live trend onto it (a level-only model does). The
 level-only framework default and a controlled ITS (Lopez Bernal, Cummins & Gasparrini
-2018, *Int J Epidemiol* 47(6):2082-2093) are reported beside it (:data:`DESIGNS`).
+2018, *Int J Epidemiol* 47(6):2082-2093) are reported beside it (`DESIGNS`).
 
 Populations
 -----------
 The reference populations hold a few ONS mid-year estimates (for Lancashire mid-2019,
 mid-2020 and mid-2022). Each month takes the estimate whose mid-year (1 July) is
 closest to the middle of the month (the rule of
-:func:`lvrn_analysis.story.profile.nearest_mid_year`; ties go to the earlier year), so months
+`lvrn_analysis.story.profile.nearest_mid_year()`; ties go to the earlier year), so months
 up to December 2019 use mid-2019, January 2020 to June 2021 mid-2020 and later months
 mid-2022. No interpolation or extrapolation is attempted.
 """
@@ -121,7 +121,7 @@ POLICE_SOURCE = "police_street"
 #: The page's primary model (see the module docstring).
 PRIMARY_MODEL: dict[str, Any] = {**RECOMMENDED, "slope_change": True, "lockdowns": True}
 
-#: The framework default of :func:`lvrn_analysis.its.evaluate_framework` (level change
+#: The framework default of `lvrn_analysis.its.evaluate_framework()` (level change
 #: only), with the same lockdown covariates.
 FRAMEWORK_DEFAULT_MODEL: dict[str, Any] = {**RECOMMENDED, "slope_change": False,
                                            "lockdowns": True}
@@ -208,7 +208,7 @@ def monthly_population(area: AreaConfig, months: Sequence[pd.Timestamp]) -> pd.D
     pandas.DataFrame
         ``la_code, date, mid_year, population``, one row per authority x month. The
         mid-year is the available estimate closest to the middle of the month (the rule
-        of :func:`lvrn_analysis.story.profile.nearest_mid_year`), using only mid-years
+        of `lvrn_analysis.story.profile.nearest_mid_year()`), using only mid-years
         available for every authority of the area.
 
     Raises
@@ -234,7 +234,7 @@ def monthly_population(area: AreaConfig, months: Sequence[pd.Timestamp]) -> pd.D
 def _nearest_mid_year(month: pd.Timestamp, available: Sequence[int]) -> int:
     """Return the available mid-year closest to the middle of a month (ties: earlier year).
 
-    The same rule as :func:`lvrn_analysis.story.profile.nearest_mid_year` for a one-month period:
+    The same rule as `lvrn_analysis.story.profile.nearest_mid_year()` for a one-month period:
     the month's middle is placed at ``year + (day_of_year - 182) / 365.25`` and compared
     with each mid-year (1 July, i.e. ``year + 0``).
     """
@@ -349,7 +349,7 @@ def load_ground_truth(directory: Path | str | None = None) -> list[dict[str, Any
     Parameters
     ----------
     directory
-        Processed folder (default: :func:`lvrn_analysis.processed.store.processed_dir`).
+        Processed folder (default: `lvrn_analysis.processed.store.processed_dir()`).
 
     Returns
     -------
@@ -369,7 +369,7 @@ def injected_effects(truth: Sequence[Mapping[str, Any]], framework: OutcomesFram
     Parameters
     ----------
     truth
-        Ground-truth records (:func:`load_ground_truth`).
+        Ground-truth records (`load_ground_truth()`).
     framework
         The outcomes framework.
 
@@ -415,9 +415,9 @@ def implied_total_rr(series: pd.DataFrame, effects: Sequence[Mapping[str, Any]],
     Parameters
     ----------
     series
-        Framework series (:func:`build_framework_series`).
+        Framework series (`build_framework_series()`).
     effects
-        Injected effects (:func:`injected_effects`).
+        Injected effects (`injected_effects()`).
     indicator_id
         Indicator.
 
@@ -495,15 +495,15 @@ def evaluate(series: pd.DataFrame, framework: OutcomesFramework | None = None, *
     framework
         Outcomes framework; default the shipped proposal.
     model
-        Model passed to :func:`lvrn_analysis.its.evaluate_framework`; default
-        :data:`PRIMARY_MODEL`.
+        Model passed to `lvrn_analysis.its.evaluate_framework()`; default
+        `PRIMARY_MODEL`.
     alpha
         Test level.
 
     Returns
     -------
     pandas.DataFrame
-        The output of :func:`~lvrn_analysis.its.evaluate_framework` plus ``p_holm``: the
+        The output of `evaluate_framework()` plus ``p_holm``: the
         Holm-adjusted p-value over the evaluated areas of each indicator.
     """
     fw = framework if framework is not None else load_framework()
@@ -541,14 +541,14 @@ def evaluate_controlled(series: pd.DataFrame, framework: OutcomesFramework | Non
     framework
         Outcomes framework; default the shipped proposal.
     model
-        Model; default :data:`FRAMEWORK_DEFAULT_MODEL` (level change only).
+        Model; default `FRAMEWORK_DEFAULT_MODEL` (level change only).
     alpha
         Test level.
 
     Returns
     -------
     pandas.DataFrame
-        As :func:`evaluate`, for the indicators with data.
+        As `evaluate()`, for the indicators with data.
     """
     fw = framework if framework is not None else load_framework()
     kw = dict(FRAMEWORK_DEFAULT_MODEL if model is None else model)
@@ -576,7 +576,7 @@ def attach_truth(results: pd.DataFrame, truth: Sequence[Mapping[str, Any]],
     Parameters
     ----------
     results
-        Output of :func:`evaluate` (or :func:`evaluate_controlled`).
+        Output of `evaluate()` (or `evaluate_controlled()`).
     truth
         Ground-truth records.
     framework
@@ -628,7 +628,7 @@ def indicator_overview(results: pd.DataFrame, framework: OutcomesFramework | Non
     Parameters
     ----------
     results
-        Output of :func:`evaluate`.
+        Output of `evaluate()`.
     framework
         Outcomes framework; default the shipped proposal.
 
@@ -661,7 +661,7 @@ def framework_table(results: pd.DataFrame, framework: OutcomesFramework | None =
     Parameters
     ----------
     results
-        Output of :func:`attach_truth`.
+        Output of `attach_truth()`.
     framework
         Outcomes framework; default the shipped proposal.
 
@@ -718,7 +718,7 @@ def ground_truth_sentence(results: pd.DataFrame, alpha: float = 0.05) -> str:
     Parameters
     ----------
     results
-        Output of :func:`attach_truth`.
+        Output of `attach_truth()`.
     alpha
         Test level used for the verdicts.
 
@@ -777,7 +777,7 @@ def compare_designs(series: pd.DataFrame, truth: Sequence[Mapping[str, Any]],
     framework
         Outcomes framework; default the shipped proposal.
     designs
-        ``label -> (model, controlled)``; default :data:`DESIGNS`.
+        ``label -> (model, controlled)``; default `DESIGNS`.
     alpha
         Test level.
 
@@ -802,7 +802,7 @@ def design_table(designs: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     Parameters
     ----------
     designs
-        Output of :func:`compare_designs`.
+        Output of `compare_designs()`.
 
     Returns
     -------
@@ -833,7 +833,7 @@ def design_sentence(designs: Mapping[str, pd.DataFrame]) -> str:
     Parameters
     ----------
     designs
-        Output of :func:`compare_designs` (the keys of :data:`DESIGNS`).
+        Output of `compare_designs()` (the keys of `DESIGNS`).
 
     Returns
     -------
@@ -876,7 +876,7 @@ def design_figure(designs: Mapping[str, pd.DataFrame], *, source: str | None = N
     Parameters
     ----------
     designs
-        Output of :func:`compare_designs`.
+        Output of `compare_designs()`.
     source
         Source line; default the synthetic police sources.
 
@@ -944,7 +944,7 @@ def real_series_refusal(counts: pd.DataFrame, months: pd.DataFrame, area: AreaCo
     framework
         Outcomes framework; default the shipped proposal.
     model
-        Model; default :data:`PRIMARY_MODEL`.
+        Model; default `PRIMARY_MODEL`.
 
     Returns
     -------
@@ -1038,7 +1038,7 @@ def key_series(series: pd.DataFrame, truth: Sequence[Mapping[str, Any]],
     framework
         Outcomes framework; default the shipped proposal.
     area
-        Area configuration, to name the total (:func:`total_name`).
+        Area configuration, to name the total (`total_name()`).
 
     Returns
     -------
@@ -1089,7 +1089,7 @@ def fit_key(series: pd.DataFrame, key: KeySeries, *,
     key
         The series.
     model
-        Model; default :data:`PRIMARY_MODEL`.
+        Model; default `PRIMARY_MODEL`.
 
     Returns
     -------
@@ -1113,7 +1113,7 @@ def step_only(res: ITSResults) -> ITSResults:
     Parameters
     ----------
     res
-        A fit from :func:`lvrn_analysis.its.fit_its` (uncontrolled).
+        A fit from `lvrn_analysis.its.fit_its()` (uncontrolled).
 
     Returns
     -------
@@ -1162,16 +1162,16 @@ def counterfactual_figure(res: ITSResults, key: KeySeries, *,
                           sources: Sequence[str] | None = None):
     """Observed, fitted and counterfactual series of a key indicator, house style.
 
-    Draws the engine's chart (:meth:`lvrn_analysis.its.ITSResults.plot`: observed,
+    Draws the engine's chart (`lvrn_analysis.its.ITSResults.plot()`: observed,
     fitted, counterfactual without any interruption term and its 95 % band, go-live
     line, lockdowns shaded) and, when the model has a slope change, adds the
-    counterfactual without the step only (:func:`step_only`). Lockdowns are shaded in
+    counterfactual without the step only (`step_only()`). Lockdowns are shaded in
     pale yellow so that they cannot be mistaken for the grey interval band.
 
     Parameters
     ----------
     res
-        Fit of the key series (:func:`fit_key`).
+        Fit of the key series (`fit_key()`).
     key
         The series.
     sources
@@ -1230,9 +1230,9 @@ def averted_table(fits: Mapping[KeySeries, ITSResults]) -> pd.DataFrame:
     """Offences averted after go-live for each key series, with intervals.
 
     Averted = counterfactual minus fitted, summed over the post-go-live months
-    (:meth:`lvrn_analysis.its.ITSResults.averted`: 2,000 coefficient draws, fixed seed,
+    (`lvrn_analysis.its.ITSResults.averted()`: 2,000 coefficient draws, fixed seed,
     95 % percentile intervals); negative values are excess offences. Two
-    counterfactuals are given: without the step only (:func:`step_only`) and without
+    counterfactuals are given: without the step only (`step_only()`) and without
     the step and the slope change (the engine's default).
 
     Parameters
@@ -1316,7 +1316,7 @@ def placebo(series: pd.DataFrame, key: KeySeries, *,
     key
         The series.
     model
-        Model; default :data:`PRIMARY_MODEL`.
+        Model; default `PRIMARY_MODEL`.
 
     Returns
     -------
@@ -1345,17 +1345,17 @@ def _placebo_row(job: tuple[pd.DataFrame, KeySeries, dict[str, Any]]) -> dict[st
 def framework_placebos(series: pd.DataFrame, results: pd.DataFrame, *,
                        model: Mapping[str, Any] | None = None,
                        workers: int | None = None) -> pd.DataFrame:
-    """Run the in-time placebo test (:func:`placebo`) for every evaluated indicator x area.
+    """Run the in-time placebo test (`placebo()`) for every evaluated indicator x area.
 
     Parameters
     ----------
     series
-        Framework series (:func:`build_framework_series`).
+        Framework series (`build_framework_series()`).
     results
-        Output of :func:`evaluate`; rows with ``status == "evaluated"`` are tested, at
+        Output of `evaluate()`; rows with ``status == "evaluated"`` are tested, at
         their ``intervention_start``.
     model
-        Model; default :data:`PRIMARY_MODEL` (use the one ``results`` was fitted with).
+        Model; default `PRIMARY_MODEL` (use the one ``results`` was fitted with).
     workers
         Worker processes (default: one per core, at most 4; ``1`` runs in this
         process). The fits are deterministic, so the table does not depend on it.
@@ -1400,7 +1400,7 @@ def placebo_figure(pl: PlaceboResults, key: KeySeries):
     Parameters
     ----------
     pl
-        Output of :func:`placebo`.
+        Output of `placebo()`.
     key
         The series.
 
@@ -1426,7 +1426,7 @@ def placebo_sentence(pl: PlaceboResults, key: KeySeries) -> str:
     Parameters
     ----------
     pl
-        Output of :func:`placebo`.
+        Output of `placebo()`.
     key
         The series.
 
@@ -1464,14 +1464,14 @@ def sensitivity_table(series: pd.DataFrame, key: KeySeries, *,
         The series.
     model
         Model (``harmonics`` and lockdown options are varied); default
-        :data:`PRIMARY_MODEL`.
+        `PRIMARY_MODEL`.
     harmonics
         Fourier pairs to try.
 
     Returns
     -------
     pandas.DataFrame
-        :func:`lvrn_analysis.its.sensitivity` rows for the level change, with
+        `lvrn_analysis.its.sensitivity()` rows for the level change, with
         ``primary`` marking the primary model's row.
     """
     kw = {k: v for k, v in dict(PRIMARY_MODEL if model is None else model).items()
@@ -1488,12 +1488,12 @@ def sensitivity_table(series: pd.DataFrame, key: KeySeries, *,
 
 
 def sensitivity_display(sens: pd.DataFrame) -> pd.DataFrame:
-    """Display strings of :func:`sensitivity_table` for publication (no counts).
+    """Display strings of `sensitivity_table()` for publication (no counts).
 
     Parameters
     ----------
     sens
-        Output of :func:`sensitivity_table`.
+        Output of `sensitivity_table()`.
 
     Returns
     -------
@@ -1522,7 +1522,7 @@ def sensitivity_sentence(sens: pd.DataFrame, key: KeySeries) -> str:
     Parameters
     ----------
     sens
-        Output of :func:`sensitivity_table`.
+        Output of `sensitivity_table()`.
     key
         The series.
 
@@ -1560,7 +1560,7 @@ def sensitivity_figure(sens: pd.DataFrame, key: KeySeries):
     Parameters
     ----------
     sens
-        Output of :func:`sensitivity_table`.
+        Output of `sensitivity_table()`.
     key
         The series.
 
@@ -1704,12 +1704,12 @@ def power_study(inputs: Mapping[str, Mapping[str, float]], *,
 
 
 def power_table(study: pd.DataFrame) -> pd.DataFrame:
-    """Display table of :func:`power_study` (one row per series x pre-period; no counts).
+    """Display table of `power_study()` (one row per series x pre-period; no counts).
 
     Parameters
     ----------
     study
-        Output of :func:`power_study`.
+        Output of `power_study()`.
 
     Returns
     -------
@@ -1748,7 +1748,7 @@ def power_sentence(study: pd.DataFrame) -> str:
     Parameters
     ----------
     study
-        Output of :func:`power_study`.
+        Output of `power_study()`.
 
     Returns
     -------
@@ -1781,7 +1781,7 @@ def power_figure(study: pd.DataFrame):
     Parameters
     ----------
     study
-        Output of :func:`power_study`.
+        Output of `power_study()`.
 
     Returns
     -------
@@ -1827,9 +1827,9 @@ def power_caveat(study: pd.DataFrame, designs: Mapping[str, pd.DataFrame],
     Parameters
     ----------
     study
-        Output of :func:`power_study`.
+        Output of `power_study()`.
     designs
-        Output of :func:`compare_designs` (the first design is the level-only model).
+        Output of `compare_designs()` (the first design is the level-only model).
     total
         The area-total key series, for its implied true change.
 

@@ -2,29 +2,29 @@
 
 This module serves the "Interventions" page (WHO public-health approach, step 3:
 develop and evaluate interventions). It works on the processed table
-``programme_monitoring`` (:mod:`lvrn_analysis.sources.programmes`): figures quoted
+``programme_monitoring`` (`lvrn_analysis.sources.programmes`): figures quoted
 from the LVRN evaluation report (Liverpool John Moores University, June 2021),
 one row per programme × period × measure × breakdown, each with a section
 citation.
 
 What it provides:
 
-* :data:`PROGRAMMES` — each workstream as data: what it is (paraphrased from the
+* `PROGRAMMES` — each workstream as data: what it is (paraphrased from the
   report, with section numbers) and its logic model (inputs → activities →
   outputs → outcomes), whose outputs are filled from the monitoring figures;
-* :func:`programme_figures` — a programme's published figures as a display table,
+* `programme_figures()` — a programme's published figures as a display table,
   with a Wilson 95 % interval for every "x of n" figure;
-* :func:`proportions` — every "x of n" figure with its Wilson interval
-  (Wilson 1927; Newcombe 1998) through :func:`lvrn_analysis.stats.indicators.proportion`;
-* :func:`logic_model_mermaid` / :func:`mermaid_markdown` — the logic model as a
+* `proportions()` — every "x of n" figure with its Wilson interval
+  (Wilson 1927; Newcombe 1998) through `lvrn_analysis.stats.indicators.proportion()`;
+* `logic_model_mermaid()` / `mermaid_markdown()` — the logic model as a
   Mermaid flowchart in a ```` ```{mermaid} ```` fenced block, the form Quarto
   renders (and the offline renderer smalldocs renders too);
-* :func:`reach_table` / :func:`reach_figure` — how many people, staff and schools
+* `reach_table()` / `reach_figure()` — how many people, staff and schools
   each programme reached, by unit;
-* :func:`consistency_checks` — the sums behind the discrepancies found in the
+* `consistency_checks()` — the sums behind the discrepancies found in the
   report, computed from the data;
-* :func:`framework_links` — programme → outcomes-framework indicator;
-* :func:`ed_repeat_followup` — the share of young ED attenders who re-attend
+* `framework_links()` — programme → outcomes-framework indicator;
+* `ed_repeat_followup()` — the share of young ED attenders who re-attend
   within a year in the (synthetic) ED data, for an honest comparison with the
   ED Navigators' "4 of 122".
 
@@ -97,7 +97,7 @@ class LogicModel:
         Short phrases.
     outputs
         Phrases; ``{measure}`` or ``{measure[breakdown]}`` placeholders are
-        filled from the monitoring figures by :func:`fill` (``+`` inside the
+        filled from the monitoring figures by `fill()` (``+`` inside the
         braces sums several figures).
     outcomes_short, outcomes_long
         Short-term and longer-term outcomes (may hold placeholders too).
@@ -117,7 +117,7 @@ class Programme:
     Attributes
     ----------
     id
-        Key of :data:`PROGRAMMES`; also the heading anchor.
+        Key of `PROGRAMMES`; also the heading anchor.
     name
         Display name.
     monitoring_ids
@@ -130,7 +130,7 @@ class Programme:
     summary
         One or two sentences paraphrased from the report.
     logic_model
-        Its :class:`LogicModel`.
+        Its `LogicModel`.
     framework
         ``(indicator_id, how the programme relates to it)`` pairs; empty when
         the outcomes framework has no indicator for it.
@@ -537,7 +537,7 @@ def round_half_up(x: float | np.ndarray | pd.Series, decimals: int = 1) -> np.nd
 def fmt_interval(value: float, lower: float, upper: float, *, decimals: int = 1) -> str:
     """Format a percentage and its interval, e.g. ``"3.3% (1.3% to 8.1%)"``.
 
-    Values are rounded half up (:func:`round_half_up`), so 10 of 32 = 31.25 %
+    Values are rounded half up (`round_half_up()`), so 10 of 32 = 31.25 %
     is written 31.3 %, as in the report.
     """
     v, lo, up = (float(round_half_up(t, decimals)) for t in (value, lower, upper))
@@ -661,9 +661,9 @@ def proportions(df: pd.DataFrame, programme_ids: Iterable[str] | None = None,
                 confidence: float = 0.95) -> pd.DataFrame:
     r"""Return every "x of n" figure with a Wilson score interval.
 
-    The interval is :math:`\frac{2x + z^2 \mp z\sqrt{z^2 + 4x(1-x/n)}}{2(n+z^2)}`
+    The interval is $\frac{2x + z^2 \mp z\sqrt{z^2 + 4x(1-x/n)}}{2(n+z^2)}$
     (Wilson 1927; Newcombe 1998), computed by
-    :func:`lvrn_analysis.stats.indicators.proportion`. A published percentage of a
+    `lvrn_analysis.stats.indicators.proportion()`. A published percentage of a
     known *n* (Box 1) is turned back into its whole count first
     (``x = round(p n / 100)``).
 
@@ -713,12 +713,12 @@ def proportions(df: pd.DataFrame, programme_ids: Iterable[str] | None = None,
 
 
 def proportions_display(props: pd.DataFrame) -> pd.DataFrame:
-    """Shape :func:`proportions` for publication (readable headers, rounded).
+    """Shape `proportions()` for publication (readable headers, rounded).
 
     Parameters
     ----------
     props
-        Output of :func:`proportions`.
+        Output of `proportions()`.
 
     Returns
     -------
@@ -744,7 +744,7 @@ def programme_figures(df: pd.DataFrame, programme_id: str) -> pd.DataFrame:
     df
         The ``programme_monitoring`` table.
     programme_id
-        Key of :data:`PROGRAMMES` (its ``monitoring_ids`` are shown).
+        Key of `PROGRAMMES` (its ``monitoring_ids`` are shown).
 
     Returns
     -------
@@ -800,7 +800,7 @@ def figures_caption(programme_id: str) -> str:
     Parameters
     ----------
     programme_id
-        Key of :data:`PROGRAMMES`.
+        Key of `PROGRAMMES`.
 
     Returns
     -------
@@ -814,12 +814,12 @@ def figures_caption(programme_id: str) -> str:
 
 
 def consistency_sentence(checks: pd.DataFrame) -> str:
-    """Summarise :func:`consistency_checks` in one sentence.
+    """Summarise `consistency_checks()` in one sentence.
 
     Parameters
     ----------
     checks
-        Output of :func:`consistency_checks`.
+        Output of `consistency_checks()`.
 
     Returns
     -------
@@ -890,7 +890,7 @@ def programme_intro(programme_id: str) -> str:
     Parameters
     ----------
     programme_id
-        Key of :data:`PROGRAMMES`.
+        Key of `PROGRAMMES`.
 
     Returns
     -------
@@ -938,7 +938,7 @@ def logic_model_mermaid(df: pd.DataFrame, programme_id: str, *, width: int = 26)
     """Return the programme's logic model as Mermaid flowchart source.
 
     Four stage boxes (inputs → activities → outputs → outcomes) laid out left
-    to right; phrases carrying monitoring figures (filled by :func:`fill`) get
+    to right; phrases carrying monitoring figures (filled by `fill()`) get
     the class ``fromData`` (a thick vermillion border). ``accTitle`` and
     ``accDescr`` give screen readers a title and a description.
 
@@ -947,7 +947,7 @@ def logic_model_mermaid(df: pd.DataFrame, programme_id: str, *, width: int = 26)
     df
         The ``programme_monitoring`` table.
     programme_id
-        Key of :data:`PROGRAMMES`.
+        Key of `PROGRAMMES`.
     width
         Characters per label line.
 
@@ -1004,7 +1004,7 @@ def logic_model_description(df: pd.DataFrame, programme_id: str) -> str:
     df
         The ``programme_monitoring`` table.
     programme_id
-        Key of :data:`PROGRAMMES`.
+        Key of `PROGRAMMES`.
 
     Returns
     -------
@@ -1031,7 +1031,7 @@ def mermaid_markdown(source: str, caption: str | None = None) -> str:
     Parameters
     ----------
     source
-        Mermaid source from :func:`logic_model_mermaid`.
+        Mermaid source from `logic_model_mermaid()`.
     caption
         Markdown shown under the diagram.
 
@@ -1054,7 +1054,7 @@ def logic_model_markdown(df: pd.DataFrame, programme_id: str) -> str:
     df
         The ``programme_monitoring`` table.
     programme_id
-        Key of :data:`PROGRAMMES`.
+        Key of `PROGRAMMES`.
 
     Returns
     -------
@@ -1119,7 +1119,7 @@ def reach_table(df: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``panel``, ``label``, ``period``, ``reach`` (int64), ``qualifier``
-        ("at least" or ""), ``section``; in :data:`REACH` order.
+        ("at least" or ""), ``section``; in `REACH` order.
     """
     recs = []
     for panel, pid, measure, bds, label in REACH:
@@ -1141,12 +1141,12 @@ def reach_table(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def reach_display(reach: pd.DataFrame) -> pd.DataFrame:
-    """Shape :func:`reach_table` for publication.
+    """Shape `reach_table()` for publication.
 
     Parameters
     ----------
     reach
-        Output of :func:`reach_table`.
+        Output of `reach_table()`.
 
     Returns
     -------
@@ -1168,7 +1168,7 @@ def reach_figure(reach: pd.DataFrame) -> object:
     Parameters
     ----------
     reach
-        Output of :func:`reach_table`.
+        Output of `reach_table()`.
 
     Returns
     -------
@@ -1295,9 +1295,9 @@ def breakdown_sums(df: pd.DataFrame) -> pd.DataFrame:
 def consistency_checks(df: pd.DataFrame) -> pd.DataFrame:
     """Totals against their parts, and the report's known ambiguities, from the data.
 
-    Checks: every count breakdown (:func:`breakdown_sums`); DIVERT's positive
+    Checks: every count breakdown (`breakdown_sums()`); DIVERT's positive
     outcomes against its eight itemised lines (§7.1); Empower the Invisible's
-    knives against the breakdown given in words (:data:`REPORTED_BREAKDOWNS`,
+    knives against the breakdown given in words (`REPORTED_BREAKDOWNS`,
     §4.1); Box 1's male and female shares; Box 1's influencing factors under
     both readings (§5.2); Preston United's mentors (§6.2 against §6.4); the
     navigators' funded hours (§5.1–5.2); and where the 416 contacts and the
@@ -1428,7 +1428,7 @@ def framework_links(framework: object) -> pd.DataFrame:
     Parameters
     ----------
     framework
-        An :class:`lvrn_analysis.config.outcomes.OutcomesFramework`.
+        An `lvrn_analysis.config.outcomes.OutcomesFramework`.
 
     Returns
     -------
@@ -1464,7 +1464,7 @@ def framework_gap_sentence(links: pd.DataFrame) -> str:
     Parameters
     ----------
     links
-        Output of :func:`framework_links`.
+        Output of `framework_links()`.
 
     Returns
     -------
@@ -1494,8 +1494,8 @@ def ed_repeat_followup(ed: pd.DataFrame, *, site: str = "RXL01",
     For each period, the *index* attendance of each person (``patient_pseudo_id``)
     is their first at ``site`` in the period, aged within ``ages``; the person
     has a repeat when they attend the same site again within ``window_days``
-    after it (the same rule as :func:`lvrn_analysis.sources.ed.flag_repeats`,
-    looking forward from the index). Wilson intervals as in :func:`proportions`.
+    after it (the same rule as `lvrn_analysis.sources.ed.flag_repeats()`,
+    looking forward from the index). Wilson intervals as in `proportions()`.
 
     Parameters
     ----------
@@ -1552,10 +1552,10 @@ def ed_repeat_followup(ed: pd.DataFrame, *, site: str = "RXL01",
 
 
 def ed_repeat_display(followup: pd.DataFrame, rounding: int = ROUNDING_BASE) -> pd.DataFrame:
-    """Round :func:`ed_repeat_followup` for publication and recompute its shares.
+    """Round `ed_repeat_followup()` for publication and recompute its shares.
 
     The counts are rounded to the nearest ``rounding`` (the project's rule for
-    ED data, :mod:`lvrn_analysis.stats.disclosure`), and the percentage and its
+    ED data, `lvrn_analysis.stats.disclosure`), and the percentage and its
     Wilson interval are recomputed **from the rounded counts**, so that no
     exact count can be worked back from a published share (OpenSAFELY:
     derive statistics from rounded counts).
@@ -1563,7 +1563,7 @@ def ed_repeat_display(followup: pd.DataFrame, rounding: int = ROUNDING_BASE) -> 
     Parameters
     ----------
     followup
-        Output of :func:`ed_repeat_followup`.
+        Output of `ed_repeat_followup()`.
     rounding
         Rounding base.
 
@@ -1615,7 +1615,7 @@ def ed_repeat_sentence(display: pd.DataFrame, df: pd.DataFrame) -> str:
     Parameters
     ----------
     display
-        Output of :func:`ed_repeat_display` (rounded counts, shares recomputed
+        Output of `ed_repeat_display()` (rounded counts, shares recomputed
         from them), so that the sentence quotes what the table shows.
     df
         The ``programme_monitoring`` table.

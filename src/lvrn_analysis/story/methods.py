@@ -4,42 +4,42 @@ Everything the "Data and methods" story page shows is computed here, from the
 package itself and from the build's outputs, so that the page cannot drift from
 the code:
 
-* **Data dictionary** — :func:`sources_overview` lists every registered source
-  (:func:`lvrn_analysis.sources.registry.sources`) and :func:`data_dictionary`
+* **Data dictionary** — `sources_overview()` lists every registered source
+  (`lvrn_analysis.sources.registry.sources()`) and `data_dictionary()`
   describes every column of its kept rows and of its processed table, from each
   source module's ``SCHEMA`` (police, which has no ``SCHEMA``, from its
   ``HEADER``, ``COLUMNS``, ``CRIME_TYPES`` and ``AGG_KEYS``);
-  :func:`coverage_table` says what each source can measure of the LVRN
-  serious-violence definition (:mod:`lvrn_analysis.story.serious_violence`).
-* **Build manifest** — :func:`manifest_files`, :func:`manifest_by_table` and
-  :func:`police_files` turn ``data/processed/manifest.json`` into tables of
+  `coverage_table()` says what each source can measure of the LVRN
+  serious-violence definition (`lvrn_analysis.story.serious_violence`).
+* **Build manifest** — `manifest_files()`, `manifest_by_table()` and
+  `police_files()` turn ``data/processed/manifest.json`` into tables of
   rows in / kept / rejected per input file and per table, and
-  :func:`accounting_check` verifies rows in = kept + rejected for every file.
-* **Quality report** — :func:`reason_catalogue` lists every quarantine reason
+  `accounting_check()` verifies rows in = kept + rejected for every file.
+* **Quality report** — `reason_catalogue()` lists every quarantine reason
   code of every source with its meaning (police from
-  :data:`lvrn_analysis.sources.police.REASONS`, the others from their module
-  docstrings), :func:`quarantine_counts` counts the quarantined rows in
-  ``data/processed/quarantine/*.parquet``, and :func:`quality_figure` charts them.
-* **Disclosure control** — :func:`policy_table` is generated from
-  :data:`lvrn_analysis.stats.disclosure.SOURCE_POLICIES` and
-  :class:`lvrn_analysis.stats.disclosure.Rule`; :func:`disclosure_example` builds a
+  `lvrn_analysis.sources.police.REASONS`, the others from their module
+  docstrings), `quarantine_counts()` counts the quarantined rows in
+  ``data/processed/quarantine/*.parquet``, and `quality_figure()` charts them.
+* **Disclosure control** — `policy_table()` is generated from
+  `lvrn_analysis.stats.disclosure.SOURCE_POLICIES` and
+  `lvrn_analysis.stats.disclosure.Rule`; `disclosure_example()` builds a
   small table of ED attendances that needs both primary and secondary
   suppression.
-* **Statistical methods** — :data:`METHODS` is the catalogue of the methods the
+* **Statistical methods** — `METHODS` is the catalogue of the methods the
   package implements, each with its function, formula and citation, and
-  :func:`methods_markdown` renders it with links to the package reference.
-* **Reproducibility** — :func:`pinned_packages`, :func:`output_hashes`,
-  :data:`DATASETS` (every dataset with its licence, from the reference READMEs)
-  and :func:`read_assumptions` (the assumptions and caveats log in
+  `methods_markdown()` renders it with links to the package reference.
+* **Reproducibility** — `pinned_packages()`, `output_hashes()`,
+  `DATASETS` (every dataset with its licence, from the reference READMEs)
+  and `read_assumptions()` (the assumptions and caveats log in
   ``docs/assumptions.md``).
 
 Disclosure keys
 ---------------
 Counts of rows in input files are not statistics about people when the source
-holds no person-level records. They are published under :data:`MANIFEST_SOURCE`
+holds no person-level records. They are published under `MANIFEST_SOURCE`
 (a key not registered as exempt, so controlled: counts of 1 to 7 are suppressed)
 without rounding, so that rows in = kept + rejected can be read off the table.
-Files of person-level sources (:attr:`SourceSpec.person_level`) are published
+Files of person-level sources (`SourceSpec.person_level`) are published
 separately under their own source's key and rule (``ed_attendances``: suppressed
 1 to 7, rounded to 5).
 """
@@ -80,7 +80,7 @@ from lvrn_analysis.synthetic.twins import twin
 MANIFEST_SOURCE = "build_manifest"
 #: Disclosure key of descriptive tables with no counts (dictionary, policies ...).
 DOC_SOURCE = "documentation"
-#: Publication options of :data:`MANIFEST_SOURCE` tables: suppress 1-7, no rounding.
+#: Publication options of `MANIFEST_SOURCE` tables: suppress 1-7, no rounding.
 MANIFEST_RULE: dict[str, int] = {"rounding": 1}
 #: Hex characters of a SHA-256 shown on the page.
 SHA_CHARS = 12
@@ -130,7 +130,7 @@ def _table_columns(table: str, directory: Path | str | None = None) -> dict[str,
 
 # --------------------------------------------------------------------------- dictionary
 
-#: How each canonical police column (:data:`police.COLUMNS`) is used; ``None`` in the
+#: How each canonical police column (`police.COLUMNS`) is used; ``None`` in the
 #: third place means it does not reach the processed table.
 POLICE_COLUMNS: dict[str, tuple[str, str | None]] = {
     "crime_id": ("checked (required except for anti-social behaviour; a repeat within a "
@@ -317,7 +317,7 @@ def coverage_table() -> pd.DataFrame:
     pandas.DataFrame
         One row per source x component: ``source``, ``component``, ``coverage``
         (``yes``/``partly``/``no``) and ``why``, from
-        :func:`lvrn_analysis.story.serious_violence.coverage`.
+        `lvrn_analysis.story.serious_violence.coverage()`.
     """
     from lvrn_analysis.story.serious_violence import coverage
 
@@ -332,7 +332,7 @@ def coverage_matrix() -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        :func:`lvrn_analysis.story.serious_violence.coverage_matrix` with the source
+        `lvrn_analysis.story.serious_violence.coverage_matrix()` with the source
         labels as columns and the component as an ordinary first column.
     """
     from lvrn_analysis.story.serious_violence import SOURCES
@@ -347,7 +347,7 @@ def coverage_matrix() -> pd.DataFrame:
 
 
 def short_sha(sha: str | None) -> str:
-    """Return the first :data:`SHA_CHARS` hex characters of a SHA-256."""
+    """Return the first `SHA_CHARS` hex characters of a SHA-256."""
     return (sha or "")[:SHA_CHARS]
 
 
@@ -370,7 +370,7 @@ def manifest_files(m: Mapping | None = None) -> pd.DataFrame:
     Parameters
     ----------
     m
-        The build manifest (default: :func:`lvrn_analysis.processed.store.manifest`).
+        The build manifest (default: `lvrn_analysis.processed.store.manifest()`).
 
     Returns
     -------
@@ -378,7 +378,7 @@ def manifest_files(m: Mapping | None = None) -> pd.DataFrame:
         ``table``, ``origin``, ``source``, ``file``, ``person_level``,
         ``rows_in``, ``rows_kept``, ``rows_rejected``, one ``rejected: <reason>``
         column per reason seen in the build, ``sha256`` (first
-        :data:`SHA_CHARS` characters) and ``notes`` (joined with "; ").
+        `SHA_CHARS` characters) and ``notes`` (joined with "; ").
     """
     m = manifest() if m is None else m
     specs = sources()
@@ -411,7 +411,7 @@ def accounting_check(files: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     files
-        Output of :func:`manifest_files`.
+        Output of `manifest_files()`.
 
     Returns
     -------
@@ -517,7 +517,7 @@ def files_for_csv(files: pd.DataFrame, *, person_level: bool) -> pd.DataFrame:
     Parameters
     ----------
     files
-        Output of :func:`manifest_files`.
+        Output of `manifest_files()`.
     person_level
         Select files of person-level sources (``True``) or the others.
 
@@ -640,7 +640,7 @@ def publish_csv(df: pd.DataFrame, *, name: str, label: str, source: str,
 
     For long tables (e.g. every input file) that the page links to rather than
     shows. The CSV and its metadata sidecar go where
-    :func:`lvrn_analysis.story.notebook.table` writes them.
+    `lvrn_analysis.story.notebook.table()` writes them.
 
     Parameters
     ----------
@@ -651,7 +651,7 @@ def publish_csv(df: pd.DataFrame, *, name: str, label: str, source: str,
     label
         Link text.
     source, count_cols, **kwargs
-        Passed to :func:`lvrn_analysis.stats.disclosure.publish`.
+        Passed to `lvrn_analysis.stats.disclosure.publish()`.
 
     Returns
     -------
@@ -667,7 +667,7 @@ def publish_csv(df: pd.DataFrame, *, name: str, label: str, source: str,
 
 # --------------------------------------------------------------------------- quality
 
-#: Reasons of :func:`lvrn_analysis.sources.reading.read_csv_table` (structural problems).
+#: Reasons of `lvrn_analysis.sources.reading.read_csv_table()` (structural problems).
 STRUCTURAL_REASONS: dict[str, str] = {
     "truncated_record": "the file ends inside a quoted field (a truncated last record)",
     "malformed_record": "a record is not valid CSV: a quoted field is not closed or is "
@@ -788,11 +788,11 @@ def docstring_reasons(doc: str) -> dict[str, str]:
 def reason_catalogue() -> pd.DataFrame:
     """Every quarantine reason of every registered source, with its meaning.
 
-    Police reasons come from :data:`lvrn_analysis.sources.police.REASONS`; the
+    Police reasons come from `lvrn_analysis.sources.police.REASONS`; the
     other sources' from the "Validation" paragraph of their module docstrings
-    (:func:`docstring_reasons`), plus the structural reasons of the shared CSV
-    reader (:data:`STRUCTURAL_REASONS`) for sources that use it. Codes the
-    docstring lists without a meaning take it from :data:`REASON_MEANINGS`.
+    (`docstring_reasons()`), plus the structural reasons of the shared CSV
+    reader (`STRUCTURAL_REASONS`) for sources that use it. Codes the
+    docstring lists without a meaning take it from `REASON_MEANINGS`.
 
     Returns
     -------
@@ -867,7 +867,7 @@ def quarantine_matches_manifest(counts: pd.DataFrame, m: Mapping | None = None) 
     Parameters
     ----------
     counts
-        Output of :func:`quarantine_counts`.
+        Output of `quarantine_counts()`.
     m
         The build manifest.
 
@@ -894,7 +894,7 @@ def quality_sentence(counts: pd.DataFrame, m: Mapping | None = None) -> str:
     Parameters
     ----------
     counts
-        Output of :func:`quarantine_counts`.
+        Output of `quarantine_counts()`.
     m
         The build manifest.
 
@@ -932,9 +932,9 @@ def quality_table(catalogue: pd.DataFrame, counts: pd.DataFrame, *,
     Parameters
     ----------
     catalogue
-        Output of :func:`reason_catalogue`.
+        Output of `reason_catalogue()`.
     counts
-        Output of :func:`quarantine_counts`.
+        Output of `quarantine_counts()`.
     person_level
         Keep the reasons of person-level sources (``True``) or of the others.
 
@@ -964,9 +964,9 @@ def quality_figure(counts: pd.DataFrame, catalogue: pd.DataFrame) -> object:
     Parameters
     ----------
     counts
-        Output of :func:`quarantine_counts`.
+        Output of `quarantine_counts()`.
     catalogue
-        Output of :func:`reason_catalogue` (to leave out person-level sources,
+        Output of `reason_catalogue()` (to leave out person-level sources,
         whose counts are published only through disclosure control).
 
     Returns
@@ -1070,7 +1070,7 @@ class DisclosureExample:
     month: pd.Timestamp
 
     def publish_kwargs(self) -> dict:
-        """Arguments for :func:`lvrn_analysis.story.notebook.table` / ``publish``."""
+        """Arguments for `lvrn_analysis.story.notebook.table()` / ``publish``."""
         return {"source": "ed_attendances", "count_cols": ["attendances"],
                 "total_row": ("authority of residence", "Total")}
 
@@ -1143,7 +1143,7 @@ def disclosure_example_sentence(ex: DisclosureExample) -> str:
     Parameters
     ----------
     ex
-        Output of :func:`disclosure_example`.
+        Output of `disclosure_example()`.
 
     Returns
     -------
@@ -1383,7 +1383,7 @@ def resolve(dotted: str) -> tuple[ModuleType, object]:
 def api_page(dotted: str) -> str:
     """Return the package reference page and anchor of a function, relative to notebooks/.
 
-    The pages are written by :func:`lvrn_analysis.site.apidoc.write_api_pages`:
+    The pages are written by `lvrn_analysis.site.apidoc.write_api_pages()`:
     ``lvrn_analysis.its.model`` → ``api/its-model.qmd``; each function or class
     has the anchor of its lower-cased name (a class method links to its class).
 
@@ -1626,7 +1626,7 @@ def read_assumptions(path: Path | str | None = None) -> pd.DataFrame:
 
     Each entry is a level-3 heading ``### A01: title`` (``C`` for caveats) followed
     by bullets ``* **Field**: text`` (continuation lines indented); every field
-    of :data:`LOG_FIELDS` is required.
+    of `LOG_FIELDS` is required.
 
     Parameters
     ----------
@@ -1683,7 +1683,7 @@ def assumptions_summary(log: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     log
-        Output of :func:`read_assumptions`.
+        Output of `read_assumptions()`.
 
     Returns
     -------

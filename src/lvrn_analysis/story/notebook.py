@@ -3,11 +3,11 @@
 Each helper writes one kind of output in a form that both nbval (stable text)
 and the website renderers (Quarto or smalldocs) handle well:
 
-* :func:`banner` — the visible real/synthetic data notice at the top of a page;
-* :func:`md` — a paragraph of Markdown built from computed numbers;
-* :func:`table` — a table published through disclosure control, shown as HTML
+* `banner()` — the visible real/synthetic data notice at the top of a page;
+* `md()` — a paragraph of Markdown built from computed numbers;
+* `table()` — a table published through disclosure control, shown as HTML
   and written as a downloadable CSV;
-* :func:`figure` — a house-style figure saved as PNG and shown with alt text.
+* `figure()` — a house-style figure saved as PNG and shown with alt text.
 """
 
 from __future__ import annotations
@@ -100,9 +100,9 @@ def table(df: pd.DataFrame, *, name: str, source: str, count_cols: str | Sequenc
     name
         File stem of the CSV (``tables/<name>.csv``, next to the notebook).
     source
-        Disclosure source key (see :data:`lvrn_analysis.stats.disclosure.SOURCE_POLICIES`).
+        Disclosure source key (see `lvrn_analysis.stats.disclosure.SOURCE_POLICIES`).
     count_cols, derived_cols, caption, **kwargs
-        Passed to :func:`lvrn_analysis.stats.disclosure.publish`.
+        Passed to `lvrn_analysis.stats.disclosure.publish()`.
 
     The published (controlled) frame is not returned, so that a notebook cell
     ending with this call shows only the controlled table.
@@ -115,5 +115,5 @@ def table(df: pd.DataFrame, *, name: str, source: str, count_cols: str | Sequenc
 
 
 def figure(fig: object, name: str) -> None:
-    """Show a finished figure as PNG with alt text (see :func:`lvrn_analysis.charts.plots.show`)."""
+    """Show a finished figure as PNG with alt text (see `lvrn_analysis.charts.plots.show()`)."""
     plots.show(fig, name, directory=FIGURE_DIR)

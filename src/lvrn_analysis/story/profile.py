@@ -2,7 +2,7 @@
 
 These functions take the clean tables written by ``lvrn build`` and return tidy
 frames ready for a chart or a published table. Rates use
-:func:`lvrn_analysis.stats.indicators.crude_rate` (Byar's method, exact Poisson below
+`lvrn_analysis.stats.indicators.crude_rate()` (Byar's method, exact Poisson below
 10 events).
 """
 
@@ -85,7 +85,7 @@ def monthly_counts(counts: pd.DataFrame, months: pd.DataFrame, *,
         One crime type or several (summed).
     by_authority
         Break down by local authority (rows without LSOA are then excluded and
-        reported separately by :func:`monthly_counts` with ``by_authority=False``).
+        reported separately by `monthly_counts()` with ``by_authority=False``).
 
     Returns
     -------
@@ -189,7 +189,7 @@ def rates_by_authority(counts: pd.DataFrame, months: pd.DataFrame, area: AreaCon
         ``la_code``, ``la_name``, ``count``, ``population``, ``mid_year``,
         ``months``, ``rate`` (annualised), ``lower_ci``, ``upper_ci``, ``method``,
         ``rank`` (1 = highest rate), sorted by rank. Rows without LSOA cannot be
-        placed and are excluded (see :func:`unplaced_share`).
+        placed and are excluded (see `unplaced_share()`).
 
     Raises
     ------
@@ -232,7 +232,7 @@ def rates_by_authority(counts: pd.DataFrame, months: pd.DataFrame, area: AreaCon
 
 
 def area_rate(rates: pd.DataFrame, *, per: int = 1000, confidence: float = 0.95) -> pd.Series:
-    """Return the whole area's rate with interval from a :func:`rates_by_authority` frame."""
+    """Return the whole area's rate with interval from a `rates_by_authority()` frame."""
     from lvrn_analysis.stats.indicators import crude_rate
 
     tot = pd.DataFrame({"count": [int(rates["count"].sum())],
@@ -248,7 +248,7 @@ def ranking_agreement(rates: pd.DataFrame,
     Parameters
     ----------
     rates
-        Output of :func:`rates_by_authority`.
+        Output of `rates_by_authority()`.
     named
         Authority names the report listed as highest.
 
@@ -294,9 +294,9 @@ def ranking_sentence(agreement: pd.DataFrame, rates: pd.DataFrame) -> str:
     Parameters
     ----------
     agreement
-        Output of :func:`ranking_agreement`.
+        Output of `ranking_agreement()`.
     rates
-        Output of :func:`rates_by_authority`.
+        Output of `rates_by_authority()`.
 
     Returns
     -------
@@ -434,7 +434,7 @@ def seasonal_index(series: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     series
-        Output of :func:`monthly_counts` (``month``, ``count``, ``status``).
+        Output of `monthly_counts()` (``month``, ``count``, ``status``).
 
     Returns
     -------

@@ -5,18 +5,18 @@ resulting in injury, rape, robbery, aggravated burglary, domestic abuse and
 violence, and child exploitation (sexual and criminal)* (LVRN evaluation report
 2021, §2.3, footnote 4). No single source measures all of it:
 
-* :func:`coverage` / :func:`coverage_matrix` — which parts each source can
+* `coverage()` / `coverage_matrix()` — which parts each source can
   measure (``yes`` / ``partly`` / ``no``, with a reason), from
   ``reference/serious_violence/coverage.csv``;
-* :func:`classify_csp_offence`, :func:`classify_police_street`,
-  :func:`classify_ed` — classify records of each source.
+* `classify_csp_offence()`, `classify_police_street()`,
+  `classify_ed()` — classify records of each source.
 
 Every classifier returns a frame aligned with its input and one nullable boolean
 column per component, ``sv_<component>``: ``True`` (the record counts towards
 the component), ``False`` (it does not) or missing (the source cannot tell — e.g.
 a data.police.uk "Violence and sexual offences" record *may* be a rape). Column
 ``sv_any`` is ``True`` if any component is ``True``, missing if none is ``True``
-but some are missing, else ``False``. :func:`to_long` turns the result into one
+but some are missing, else ``False``. `to_long()` turns the result into one
 row per record × component.
 """
 
@@ -82,7 +82,7 @@ def coverage() -> pd.DataFrame:
     pandas.DataFrame
         ``source``, ``source_label``, ``component``, ``component_label``,
         ``coverage`` (``yes``/``partly``/``no``), ``reason``; one row per source ×
-        component, in :data:`SOURCES` × :data:`COMPONENTS` order.
+        component, in `SOURCES` × `COMPONENTS` order.
     """
     df = _coverage().copy()
     df["source_label"] = df["source"].map(SOURCES)
@@ -209,7 +209,7 @@ def classify_ed(
     Parameters
     ----------
     means_of_assault
-        Codes of :mod:`lvrn_analysis.sources.ed` (``03`` knife/sharp object,
+        Codes of `lvrn_analysis.sources.ed` (``03`` knife/sharp object,
         ``04`` firearm, ``09`` or blank unknown).
     incident_location_type
         Optional codes (``01`` home): used for ``possible_domestic``.

@@ -4,7 +4,7 @@ The Home Office and national evaluators compare VRU areas with the rest of Engla
 and Wales, which means every force's street-level files. This module writes such an
 archive — one ``YYYY-MM-<slug>-street.csv`` per force per month, in exactly the real
 format (the 12-column header, unquoted fields, empty fields for missing values) —
-together with a matching *national area* (:class:`~lvrn_analysis.sources.police.MultiForceArea`
+together with a matching *national area* (`MultiForceArea`
 YAML + authorities CSV), so that ``lvrn build`` can read it with the same rules as a
 VRU area. It is used by ``benchmarks/ingest.py`` and by the fast-path tests; the
 numbers are not meant for analysis.
@@ -28,7 +28,7 @@ Rows per file are allocated so that the archive holds exactly the requested numb
 of data rows; forces are sized by their weight, months vary by ±10 %. Crime types
 follow the shares of the real Lancashire December 2019 file; anti-social behaviour
 has no Crime ID or outcome. Faults are injected at rates close to the real files
-(:data:`FAULT_RATES`): rows without LSOA (kept, ``no_lsoa``), rows in a neighbouring
+(`FAULT_RATES`): rows without LSOA (kept, ``no_lsoa``), rows in a neighbouring
 force's LSOA (kept: the national area covers it), LSOAs named after an authority
 outside the area, Crime IDs published twice, a few out-of-range coordinates, and a
 truncated last line in about one file in a hundred.
@@ -382,7 +382,7 @@ def _write_job(job: tuple[int, int, str, int]) -> tuple[str, int, int]:
 
 @dataclass(frozen=True)
 class NationalArchive:
-    """What :func:`write_national_archive` wrote.
+    """What `write_national_archive()` wrote.
 
     Attributes
     ----------
@@ -396,7 +396,7 @@ class NationalArchive:
         Total size of the CSV files.
     area_yaml
         The national area configuration (read it with
-        :func:`~lvrn_analysis.sources.police.load_multi_force_area`).
+        `load_multi_force_area()`).
     """
 
     raw_dir: Path
@@ -461,8 +461,8 @@ def write_national_archive(out_dir: str | Path, *, rows: int = 20_000_000, force
     seed
         Seed (the same arguments give byte-identical files).
     faults
-        Inject the faults of :data:`FAULT_RATES` (``True``), none (``False``), or
-        these rates (a dict with the keys of :data:`FAULT_RATES`).
+        Inject the faults of `FAULT_RATES` (``True``), none (``False``), or
+        these rates (a dict with the keys of `FAULT_RATES`).
     processes
         Worker processes (default: the number of cores, at most 2).
 

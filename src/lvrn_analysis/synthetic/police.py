@@ -7,7 +7,7 @@ header, ASB rows without Crime ID, rows without LSOA, a few LSOAs outside the
 area, a few Crime IDs published twice), which the build then reads with the
 same loader as real files.
 
-Process (all draws from one seeded :class:`numpy.random.Generator`)
+Process (all draws from one seeded `numpy.random.Generator`)
 ------------------------------------------------------------------
 For crime type *c*, authority *a* and month *t* the expected count is::
 
@@ -20,7 +20,7 @@ For crime type *c*, authority *a* and month *t* the expected count is::
   assumption in line with the ONS caution that police recorded violence rose
   through better recording); flat for other types. The trend has no break, so a
   segmented regression with a pre-period trend describes every untouched series;
-  the rate is :data:`VIOLENCE_TREND`;
+  the rate is `VIOLENCE_TREND`;
 * ``season`` — ``1 + A_c cos(2π(m - 7)/12)`` peaking in July (A = 0.08 for
   violence, 0.15 for anti-social behaviour, 0.05 otherwise: an assumption);
 * ``covid`` — for each national lockdown *L*, ``1 + f_L(t)(r_{c,L} - 1)``
@@ -135,7 +135,7 @@ def calibrate(kept: pd.DataFrame, area: AreaConfig) -> dict[str, pd.DataFrame]:
     Parameters
     ----------
     kept
-        Clean aggregated police rows (:data:`lvrn_analysis.sources.police.AGG_KEYS`
+        Clean aggregated police rows (`lvrn_analysis.sources.police.AGG_KEYS`
         + ``n_rows``), real data only.
     area
         The area configuration.
@@ -181,7 +181,7 @@ def expected_counts(cal: dict[str, pd.DataFrame], area: AreaConfig, months: pd.D
     Parameters
     ----------
     cal
-        Output of :func:`calibrate`.
+        Output of `calibrate()`.
     area
         The area configuration.
     months
@@ -253,7 +253,7 @@ def write_synthetic_police(out_dir: Path, area: AreaConfig, *, kept: pd.DataFram
         Clean real counts to calibrate on; defaults to the area's embedded real
         aggregate.
     effects
-        Injected effects; defaults to :func:`default_effects`.
+        Injected effects; defaults to `default_effects()`.
 
     Returns
     -------

@@ -1,7 +1,7 @@
 """Which source has a synthetic twin, and the function that writes it.
 
 A twin is written only when a source has neither files in ``data/raw/`` nor real
-data shipped with the package (:attr:`~lvrn_analysis.sources.registry.SourceSpec.default_inputs`).
+data shipped with the package (`default_inputs`).
 Each writer has the signature ``write(out_dir, area) -> list[dict]``: it writes the
 files in the source's exact real format into ``out_dir`` and returns the ground-truth
 records of what it injected. Sources with no entry (IMD, programme monitoring) have
@@ -34,7 +34,7 @@ def twin(source: str) -> Writer | None:
     Parameters
     ----------
     source
-        Source name as in :func:`lvrn_analysis.sources.registry.sources`.
+        Source name as in `lvrn_analysis.sources.registry.sources()`.
 
     Returns
     -------
