@@ -130,8 +130,8 @@ def run_naive(raw_dir: Path, **_: object) -> int:
 
 
 def run_build(raw_dir: Path, area_yaml: Path, out_dir: Path, **_: object) -> int:
+    from lvrn_analysis.config.areas import load_multi_force_area
     from lvrn_analysis.processed.build import build
-    from lvrn_analysis.sources.police import load_multi_force_area
 
     area = load_multi_force_area(area_yaml)
     report = build(area, raw_dir=raw_dir, out_dir=out_dir / "processed",
@@ -195,7 +195,7 @@ def child(args: argparse.Namespace) -> None:
     own, kid = _peak_mb()
     workers = 0
     if args.child == "build":
-        from lvrn_analysis.processed.build import police_workers
+        from lvrn_analysis.sources.police import police_workers
 
         workers = police_workers()
     cpu = (c1.user - c0.user) + (c1.system - c0.system) + (c1.children_user - c0.children_user) \

@@ -330,5 +330,16 @@ def test_narrative_and_caveats_use_the_results(model_data, ft_data, spine, truth
     assert second.startswith("Both true rate ratios lie")
     cav = causes.caveats_markdown(fit, ft_data, n_lsoas=900)
     for word in ("Ecological fallacy", "Confounding", "14 units", "Modifiable areal unit",
-                 "Cross-sectional"):
+                 "900 LSOAs"):
         assert word in cav
+
+
+def test_fixed_prose_is_written_in_the_notebook():
+    """Sentences without computed numbers are the page's Markdown, not function output."""
+    nb = json.loads((ROOT / "notebooks" / "02-causes.ipynb").read_text(encoding="utf-8"))
+    markdown = "\n".join("".join(c["source"]) for c in nb["cells"]
+                         if c["cell_type"] == "markdown")
+    for words in ("* **Cross-sectional.**", "* **Measurement.**", "**What this cannot say**",
+                  "Directly standardised rates and means cannot be recomputed",
+                  "In the generator only deprivation and NEET act on violence directly"):
+        assert words in markdown

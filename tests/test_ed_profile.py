@@ -22,6 +22,7 @@ from lvrn_analysis.sources import ed
 from lvrn_analysis.sources.programmes import default_inputs, load_programmes
 from lvrn_analysis.stats import disclosure as dc
 from lvrn_analysis.story import ed_profile
+from lvrn_analysis.story.ed_profile.controlled import _pct
 
 SRC = "Source: test. SYNTHETIC DATA - illustrative, not real figures."
 WEEKDAYS = ed_profile.WEEKDAYS
@@ -453,7 +454,7 @@ def test_alcohol_drugs_and_coverage_charts_have_alt_text():
 
 def test_percent_helper_suppressed_denominator():
     s = pd.Series(pd.array([10, None], dtype="Int64"))
-    out = ed_profile._pct(s, pd.NA)
+    out = _pct(s, pd.NA)
     assert out.isna().all()
-    out = ed_profile._pct(s, 40)
+    out = _pct(s, 40)
     assert out.iloc[0] == 25.0 and math.isnan(out.iloc[1])

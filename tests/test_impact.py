@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,10 @@ from lvrn_analysis.config.areas import load_area
 from lvrn_analysis.config.outcomes import load_framework, parse_framework
 from lvrn_analysis.its import fit_its, simulate_series
 from lvrn_analysis.story import impact
+from lvrn_analysis.story.impact.counterfactual import _averted_total
+from lvrn_analysis.story.impact.formatting import month_runs
+from lvrn_analysis.story.impact.series import _nearest_mid_year
+from lvrn_analysis.story.impact.truth import flag_counts
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ("police_street", "police_street_months", "police_street_synthetic",
@@ -67,7 +72,7 @@ def test_monthly_population_uses_nearest_mid_year(area):
     from lvrn_analysis.story.profile import nearest_mid_year
 
     for d in pd.date_range("2015-01-01", "2024-12-01", freq="MS"):
-        assert impact._nearest_mid_year(d, [2019, 2020, 2022]) == nearest_mid_year(
+        assert _nearest_mid_year(d, [2019, 2020, 2022]) == nearest_mid_year(
             d, d, [2019, 2020, 2022])
 
     ref = populations(area).set_index(["la_code", "mid_year"])["population"]
@@ -139,6 +144,19 @@ def test_refusal_of_gapped_real_series_is_readable(tables, area, truth, fw):
     assert "Traceback" not in text and "ValueError" not in text
 
 
+def test_fixed_prose_is_written_in_the_notebook():
+    """Sentences without computed numbers are the page's Markdown, not function output."""
+    nb = json.loads((ROOT / "notebooks" / "04-impact.ipynb").read_text(encoding="utf-8"))
+    markdown = "\n".join("".join(c["source"]) for c in nb["cells"]
+                         if c["cell_type"] == "markdown")
+    for words in ("This is deliberate: filling missing months with zeros",
+                  "Because the truth is known, this page can check",
+                  "A slope term costs precision",
+                  "free of assumptions: a comparison series must be untouched",
+                  "These power figures assume the model is right."):
+        assert words in markdown
+
+
 def test_complete_series_is_fitted_not_refused(tables, area, truth, fw):
     text = impact.real_series_refusal(tables["police_street_synthetic"],
                                       tables["police_street_synthetic_months"], area, truth, fw)
@@ -148,8 +166,8 @@ def test_complete_series_is_fitted_not_refused(tables, area, truth, fw):
 def test_month_runs():
     m = pd.to_datetime(["2019-03-01", "2019-04-01", "2019-05-01", "2020-06-01", "2020-08-01",
                         "2020-09-01", "2020-12-01", "2021-01-01"])
-    assert impact._month_runs(m) == ("March to May 2019, June 2020, August and September "
-                                     "2020, December 2020 and January 2021")
+    assert month_runs(m) == ("March to May 2019, June 2020, August and September "
+                             "2020, December 2020 and January 2021")
 
 
 # ------------------------------------------------------------------ ground truth
@@ -212,7 +230,7 @@ def test_design_comparison_shows_level_only_bias(series, truth, fw):
         k: v for k, v in impact.DESIGNS.items() if not v[1]})
     tab = impact.design_table(designs)
     assert len(tab) == 2
-    lvl, prim = (impact._flag_counts(d) for d in designs.values())
+    lvl, prim = (flag_counts(d) for d in designs.values())
     # the recording-trend plateau biases the level-only model downwards in untouched areas
     assert lvl["mean_rr_untouched"] < prim["mean_rr_untouched"]
     assert abs(prim["mean_rr_untouched"] - 1) < 0.03
@@ -230,9 +248,9 @@ def test_key_series_and_averted(series, truth, fw, area):
     fits = {k: impact.fit_key(series, k) for k in (keys[0], keys[2])}
     tab = impact.averted_table(fits)
     assert len(tab) == 2 and tab["observed"].dtype.kind == "i"
-    bp = impact._averted_total(impact.step_only(fits[keys[0]]))
+    bp = _averted_total(impact.step_only(fits[keys[0]]))
     assert 0.08 < bp["share"] < 0.25 and bp["low"] > 0
-    un = impact._averted_total(impact.step_only(fits[keys[2]]))
+    un = _averted_total(impact.step_only(fits[keys[2]]))
     assert abs(un["share"]) < 0.08
 
 
@@ -243,8 +261,8 @@ def test_step_only_equals_engine_counterfactual_without_slope():
     st = impact.step_only(res)
     for col in ("counterfactual", "cf_low", "cf_high"):
         assert np.allclose(st.predictions[col], res.predictions[col])
-    assert impact._averted_total(st)["averted"] == pytest.approx(
-        impact._averted_total(res)["averted"])
+    assert _averted_total(st)["averted"] == pytest.approx(
+        _averted_total(res)["averted"])
 
 
 def test_step_only_keeps_slope():

@@ -14,6 +14,7 @@ from lvrn_analysis.config.outcomes import load_framework
 from lvrn_analysis.sources import programmes as pg
 from lvrn_analysis.stats.disclosure import publish
 from lvrn_analysis.story import interventions as iv
+from lvrn_analysis.story.interventions.logic_models import _mermaid_text
 
 REPORT = Path(__file__).resolve().parents[2] / "shared" / "context" / \
     "lvrn-evaluation-final-report-2021.txt"
@@ -155,14 +156,15 @@ def test_mermaid_source_is_well_formed(df, pid):
 
 
 def test_mermaid_labels_escape_quotes_and_markup():
-    txt = iv._mermaid_text('a "quoted" <b> #1; done', width=200)
+    txt = _mermaid_text('a "quoted" <b> #1; done', width=200)
     assert txt == "a #quot;quoted#quot; #lt;b#gt; #35;1#59; done"
 
 
 def test_markdown_uses_quarto_fence_and_smalldocs_renders_it(df):
     md = iv.logic_model_markdown(df, "ed_navigators")
-    assert md.startswith("```{mermaid}\nflowchart LR\n")
-    assert "\n```\n\n*Logic model of ED Navigator scheme" in md
+    assert md.startswith("```{mermaid}\nflowchart LR\n") and md.endswith("\n```")
+    assert iv.mermaid_markdown("flowchart LR", "*Caption.*") == \
+        "```{mermaid}\nflowchart LR\n```\n\n*Caption.*"
     pytest.importorskip("smalldocs")
     from smalldocs.markdown import render
     from smalldocs.notebook import output_html
@@ -173,7 +175,7 @@ def test_markdown_uses_quarto_fence_and_smalldocs_renders_it(df):
     assert '<pre class="mermaid">flowchart LR' in html
     assert env.get("mermaid") is True
     # and the markdown output is not mistaken for an unmarked pipe table by the guard
-    from lvrn_analysis.stats.disclosure import _MD_TABLE_RULE
+    from lvrn_analysis.stats.disclosure.guard import _MD_TABLE_RULE
 
     assert not _MD_TABLE_RULE.search(md)
 

@@ -5,21 +5,25 @@ from __future__ import annotations
 import copy
 import csv
 import inspect
+import json
 import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from lvrn_analysis.config.areas import load_area
 from lvrn_analysis.sources import police
 from lvrn_analysis.sources.registry import sources
 from lvrn_analysis.stats.disclosure import SOURCE_POLICIES, publish
 from lvrn_analysis.story import methods as mp
+from lvrn_analysis.story.methods import dictionary
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = ROOT / "tests" / "data" / "bad"
 REFERENCE = ROOT / "src" / "lvrn_analysis" / "reference"
+NOTEBOOK = ROOT / "notebooks" / "05-data-and-methods.ipynb"
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +54,7 @@ def test_dictionary_describes_every_processed_column(processed):
     assert d["description"].str.len().gt(0).all()
     for name, spec in specs.items():
         part = d[d["source"] == name]
-        cols = set(mp._table_columns(spec.processed_name, processed))
+        cols = set(dictionary._table_columns(spec.processed_name, processed))
         in_table = set(part.loc[part["in processed table"] != "no", "column"])
         assert cols <= in_table, (name, cols - in_table)
     pol = d[d["source"] == "police"]
@@ -69,12 +73,13 @@ def test_sources_overview_flags_person_level(processed):
 
 
 def test_schema_rows_accepts_each_shape():
-    assert mp._schema_rows({"a": ("str", "A")}) == [("a", "str", "A")]
-    assert mp._schema_rows({"a": "int64"}) == [("a", "int64", "")]
-    assert mp._schema_rows({"a": {"dtype": "str", "description": "x"}}) == [("a", "str", "x")]
-    assert mp._schema_rows(("a", "b")) == [("a", "", ""), ("b", "", "")]
+    assert dictionary._schema_rows({"a": ("str", "A")}) == [("a", "str", "A")]
+    assert dictionary._schema_rows({"a": "int64"}) == [("a", "int64", "")]
+    assert dictionary._schema_rows({"a": {"dtype": "str", "description": "x"}}) == \
+        [("a", "str", "x")]
+    assert dictionary._schema_rows(("a", "b")) == [("a", "", ""), ("b", "", "")]
     with pytest.raises(TypeError):
-        mp._schema_rows(42)
+        dictionary._schema_rows(42)
 
 
 def test_police_columns_in_step_with_loader():
@@ -298,17 +303,26 @@ def test_each_method_points_to_a_documented_function(method):
     assert inspect.getdoc(obj), method.function
     assert method.doc_key.lower() in doc.lower(), (method.function, method.doc_key)
     page = mp.api_page(method.function)
-    stem, anchor = page.removeprefix("../").split("#")
-    api = ROOT / stem
-    if api.is_file():
-        assert "{#" + anchor + "}" in api.read_text(encoding="utf-8"), page
+    stem, anchor = page.removeprefix("../api/").split("#")
+    # the page's module is one the package reference lists (quartodoc in _quarto.yml);
+    # the rendered anchor itself is checked by tests/test_site.py on a rendered site
+    listed = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))["quartodoc"]
+    modules = {c if isinstance(c, str) else c["name"] for s in listed["sections"]
+               for c in s["contents"]}
+    assert stem.removesuffix(".qmd") in modules, page
+    assert anchor == f"{obj.__module__}.{obj.__qualname__}", page
 
 
 def test_api_page_naming():
-    assert mp.api_page("lvrn_analysis.its.model.fit_its") == "../api/its-model.qmd#fit_its"
-    assert mp.api_page("lvrn_analysis.stats.indicators.dsr") == "../api/indicators.qmd#dsr"
+    assert mp.api_page("lvrn_analysis.its.model.fit_its") == \
+        "../api/its.model.qmd#lvrn_analysis.its.model.fit_its"
+    # a name re-exported by a package links to the module that defines it
+    assert mp.api_page("lvrn_analysis.stats.indicators.dsr") == \
+        "../api/stats.indicators.standardised.qmd#lvrn_analysis.stats.indicators.standardised.dsr"
     assert mp.api_page("lvrn_analysis.its.results.ITSResults.averted") == \
-        "../api/its-results.qmd#itsresults"
+        "../api/its.results.qmd#lvrn_analysis.its.results.ITSResults.averted"
+    assert mp.api_page("lvrn_analysis.its.model") == "../api/its.model.qmd"
+    assert mp.api_page("lvrn_analysis") == "../api/lvrn_analysis.qmd"
     with pytest.raises(AttributeError):
         mp.resolve("lvrn_analysis.stats.indicators.no_such_function")
 
@@ -323,19 +337,59 @@ def test_methods_markdown_links_every_method():
 # --------------------------------------------------------------------------- reproducibility
 
 
+#: The reference README (relative to ``lvrn_analysis/reference/``) that states the licence of
+#: each dataset in the page's "Datasets and licences" table; empty when no shipped README
+#: covers the dataset (its licence is then cited in the data file or the source module).
+LICENCE_README = {
+    "Street-level crime, Lancashire Constabulary (36 months) and Leicestershire Police "
+    "(35 months)": "README.md",
+    "Mid-year population estimates (mid-2019, mid-2020, mid-2022)": "README.md",
+    "Local authority codes and names (2019)": "README.md",
+    "English Indices of Deprivation 2019, local authority summaries (File 10)": "README.md",
+    "LSOA lookup and police LSOA centroids": "ed/README.md",
+    "England's national COVID-19 lockdown dates": "README.md",
+    "2013 European Standard Population": "",
+    "Fingertips indicator export (format) and curated indicator list": "fingertips/README.md",
+    "Police recorded crime by Community Safety Partnership (format assumed)":
+        "crime_tables/README.md",
+    "Key stage 4 school performance tables (format)": "",
+    "TIIG-style ED assault attendances (format) and code lists": "ed/README.md",
+    "Programme monitoring figures": "programmes/README.md",
+    "Serious-violence coverage judgements and outcomes framework (proposal)":
+        "serious_violence/README.md",
+}
+
+
+def _datasets_table() -> list[dict[str, str]]:
+    """The Markdown table of the notebook's "Datasets and licences" section, as rows."""
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        text = "".join(cell["source"])
+        if cell["cell_type"] == "markdown" and text.startswith("### Datasets and licences"):
+            lines = [ln.strip().strip("|") for ln in text.splitlines() if ln.startswith("|")]
+            header = [h.strip() for h in lines[0].split("|")]
+            assert set(lines[1].replace("|", "")) <= {"-", ":", " "}
+            return [dict(zip(header, (v.strip() for v in ln.split("|")), strict=True))
+                    for ln in lines[2:]]
+    raise AssertionError(f"no 'Datasets and licences' table in {NOTEBOOK.name}")
+
+
 def test_dataset_licences_match_the_reference_readmes():
-    for d in mp.DATASETS:
-        if not d.readme:
+    rows = _datasets_table()
+    assert [r["dataset"] for r in rows] == list(LICENCE_README)
+    for r in rows:
+        readme = LICENCE_README[r["dataset"]]
+        if not readme:
             continue
-        text = (REFERENCE / d.readme).read_text(encoding="utf-8")
-        if "OGL v3.0" in d.licence or "Open Government Licence v3.0" in d.licence:
-            assert "OGL v3.0" in text or "Open Government Licence v3.0" in text, d.name
-        if "MIT" in d.licence:
-            assert "MIT" in text, d.name
+        text = (REFERENCE / readme).read_text(encoding="utf-8")
+        if "OGL v3.0" in r["licence"] or "Open Government Licence v3.0" in r["licence"]:
+            assert "OGL v3.0" in text or "Open Government Licence v3.0" in text, r["dataset"]
+        if "MIT" in r["licence"]:
+            assert "MIT" in text, r["dataset"]
 
 
 def test_every_processed_table_has_a_dataset(man):
-    used = " ".join(d.used_as for d in mp.DATASETS)
+    used = " ".join(r["used as"] for r in _datasets_table())
     for table in man["origins"]:
         if table.endswith("_synthetic"):
             continue

@@ -3,8 +3,9 @@
 ``police.load_bytes`` runs the fast path (Arrow columns, value-level rules cached
 per area, quarantine built from the bad rows only); ``police.load_bytes_reference``
 is the original pandas implementation (``parse_street_csv`` + ``clean``). The build
-streams fast-path results to parquet (``build._police_tables_fast``) instead of
-concatenating frames (``build._police_tables``). Every test here compares the two:
+reads files through ``police.ingest``, which streams fast-path results to parquet
+instead of concatenating frames (``police.ingest_results``, the frame path used for
+the embedded aggregate). Every test here compares the two:
 the same kept aggregate (columns, dtypes, order), the same quarantine (rows,
 reason codes, row numbers, columns, dtypes), the same manifest records and, for
 the build, the same parquet files byte for byte.
@@ -27,10 +28,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lvrn_analysis.config.areas import load_area
+from lvrn_analysis.config.areas import (
+    ConfigError,
+    MultiForceArea,
+    area_slugs,
+    load_area,
+    load_multi_force_area,
+)
 from lvrn_analysis.config.geography import assign_authority
 from lvrn_analysis.processed import build as B
 from lvrn_analysis.sources import police
+from lvrn_analysis.sources.police import columns, index, parsing, quarantined, workers
 from lvrn_analysis.sources.validation import LoadResult, SourceError
 from lvrn_analysis.synthetic.national import (
     FAULT_RATES,
@@ -196,7 +204,7 @@ def test_quarantine_row_paths_agree(monkeypatch, case, few):
     either way on files with padded, empty, non-ASCII and control-character values
     must give the reference quarantine.
     """
-    monkeypatch.setattr(police, "_FEW_ROWS", few)
+    monkeypatch.setattr(quarantined, "_FEW_ROWS", few)
     res = compare_bytes(CRAFTED[case]())
     assert res.rows_rejected > 0
 
@@ -246,13 +254,13 @@ def test_many_parse_blocks(monkeypatch, seed):
     Blocks of 4 KiB cut a file into dozens of chunks; defects placed at random make
     values (months, forces, LSOAs, blanks) that first appear in a late block.
     """
-    monkeypatch.setattr(police, "_BLOCK_SIZE", 4096)
+    monkeypatch.setattr(parsing, "_BLOCK_SIZE", 4096)
     rng = random.Random(100 + seed)
     rows = list(ROWS) * 4
     for i in rng.sample(range(len(rows) // 2, len(rows)), rng.randint(5, 30)):
         rows[i] = rng.choice(MUTATIONS)(rows[i])
     got = compare_bytes(text([HEAD, *rows]), LABEL, lancs() if seed % 2 else leics())
-    table, *_ = police.parse_street_table(text([HEAD, *rows]), LABEL, police._DICT_COLUMNS)
+    table, *_ = police.parse_street_table(text([HEAD, *rows]), LABEL, parsing._DICT_COLUMNS)
     assert table.column("month").num_chunks > 1
     assert got.rows_in == got.rows_kept + got.rows_rejected
 
@@ -266,7 +274,7 @@ def test_ingest_memory_pool_is_scoped():
         arr = pa.array(np.arange(1000))
     assert pa.default_memory_pool().backend_name == before
     assert arr.sum().as_py() == 499500  # buffers from the build's pool outlive it
-    if police._jemalloc_pool() is not None:
+    if workers._jemalloc_pool() is not None:
         assert inside == "jemalloc"
     else:
         assert inside == before
@@ -364,24 +372,25 @@ def reference_tables(paths, area, out: Path, stem="police_street", origin="real"
     """The frame path of the build on reference loads (as before the fast path)."""
     results = []
     for p in paths:
-        for label, data in police.iter_members(p, force_slug=police.area_slugs(area)):
+        for label, data in police.iter_members(p, force_slug=area_slugs(area)):
             r = police.load_bytes_reference(data, label, area)
             B._relabel_result(r)
             results.append(r)
     report = B.BuildReport()
-    B._police_tables(results, out, stem, report, origin)
+    kept = B._KeptWriter(out / f"{stem}.parquet", origin)
+    B._police_outputs(police.ingest_results(results, kept), kept, out, stem, report, origin)
     return report
 
 
 def fast_tables(paths, area, out: Path, *, stream, parallel, chunk_rows=B.KEPT_CHUNK_ROWS,
                 monkeypatch=None, stem="police_street", origin="real"):
     if monkeypatch is not None:
-        monkeypatch.setattr(B, "POLICE_PARALLEL_BYTES", 0 if parallel else 1 << 60)
-        monkeypatch.setattr(B, "POLICE_PARALLEL_FILES", 0 if parallel else 1 << 30)
+        monkeypatch.setattr(workers, "POLICE_PARALLEL_BYTES", 0 if parallel else 1 << 60)
+        monkeypatch.setattr(workers, "POLICE_PARALLEL_FILES", 0 if parallel else 1 << 30)
         monkeypatch.setenv("LVRN_WORKERS", "2")
     report = B.BuildReport()
-    B._police_tables_fast(B._iter_police(paths, area, "test", False), out, stem, report,
-                          origin, stream=stream, chunk_rows=chunk_rows)
+    B._police_tables(area, paths, out, stem, report, origin, stream=stream,
+                     chunk_rows=chunk_rows)
     return report
 
 
@@ -451,9 +460,9 @@ def test_build_tables_crafted_and_archive(tmp_path, monkeypatch):
         zf.writestr("2019-12/2019-12-cumbria-street.csv", CRAFTED["duplicate_ids"]())
     paths = sorted(d.iterdir())
     ref = reference_tables(paths, lancs(), tmp_path / "ref")
-    fast = fast_tables(paths, lancs(), tmp_path / "fast", stream=B._streamable(paths),
+    fast = fast_tables(paths, lancs(), tmp_path / "fast", stream=police.streamable(paths),
                        parallel=False, monkeypatch=monkeypatch)
-    assert not B._streamable(paths)  # a zip: finished at the end
+    assert not police.streamable(paths)  # a zip: finished at the end
     assert_same_tables(tmp_path / "ref", ref, tmp_path / "fast", fast)
 
 
@@ -467,7 +476,7 @@ def test_build_names_an_unusable_file(tmp_path, monkeypatch, parallel):
         (d / f"2019-{m:02d}-lancashire-street.csv").write_bytes(
             CRAFTED["duplicate_ids"]().replace(b",2019-12,", f",2019-{m:02d},".encode()))
     (d / "2019-04-lancashire-street.csv").write_bytes(CRAFTED["html"]())
-    monkeypatch.setattr(B, "POLICE_PARALLEL_FILES", 0 if parallel else 1 << 30)
+    monkeypatch.setattr(workers, "POLICE_PARALLEL_FILES", 0 if parallel else 1 << 30)
     monkeypatch.setenv("LVRN_WORKERS", "2")
     with pytest.raises(SourceError, match="2019-04-lancashire-street.csv.*HTML"):
         B.build(lancs(), raw_dir="raw", out_dir="out", synthetic_dir="syn", synthetic=False,
@@ -487,10 +496,10 @@ def test_build_tables_when_nothing_is_kept(tmp_path, monkeypatch):
 def test_streamable():
     ok = [Path("a/2019-01-x-street.csv"), Path("a/2019-01-y-street.csv.gz"),
           Path("a/2019-02-x-street.csv")]
-    assert B._streamable(ok)
-    assert not B._streamable([*ok, Path("a/2018-12-x-street.csv")])
-    assert not B._streamable([*ok, Path("a/latest.zip")])
-    assert not B._streamable([*ok, Path("a/x-street.csv")])
+    assert police.streamable(ok)
+    assert not police.streamable([*ok, Path("a/2018-12-x-street.csv")])
+    assert not police.streamable([*ok, Path("a/latest.zip")])
+    assert not police.streamable([*ok, Path("a/x-street.csv")])
 
 
 # ------------------------------------------------------------------ national archive
@@ -511,7 +520,7 @@ def test_national_archive_layout(national):
     assert [f.name for f in national.files][:3] == [
         "2020-01-avon-and-somerset-street.csv", "2020-01-bedfordshire-street.csv",
         "2020-01-cambridgeshire-street.csv"]
-    area = police.load_multi_force_area(national.area_yaml)
+    area = load_multi_force_area(national.area_yaml)
     assert area.forces == ("Avon and Somerset Constabulary", "Bedfordshire Police",
                            "Cambridgeshire Constabulary")
     assert area.force_slugs == ("avon-and-somerset", "bedfordshire", "cambridgeshire")
@@ -540,9 +549,9 @@ def test_national_files_same_as_reference(national, monkeypatch, rerank):
     ``rerank`` sets how soon the index sorts all its geo ids again (every file with
     new ones, or never by that rule): ranks must not depend on it.
     """
-    monkeypatch.setattr(police, "_RERANK_AFTER", rerank)
-    monkeypatch.setattr(police, "_INDEXES", {})  # a fresh index, grown file by file
-    area = police.load_multi_force_area(national.area_yaml)
+    monkeypatch.setattr(index, "_RERANK_AFTER", rerank)
+    monkeypatch.setattr(index, "_INDEXES", {})  # a fresh index, grown file by file
+    area = load_multi_force_area(national.area_yaml)
     seen: set[str] = set()
     for f in national.files:
         res = compare_bytes(f.read_bytes(), f.name, area)
@@ -555,15 +564,15 @@ def test_national_files_same_as_reference(national, monkeypatch, rerank):
 def test_national_build_same_as_frame_path(tmp_path, monkeypatch, national, few):
     """The streamed build gives the frame path's tables byte for byte.
 
-    ``few`` (``police._FEW_ROWS``): by default the larger force's files quarantine
+    ``few`` (``quarantined._FEW_ROWS``): by default the larger force's files quarantine
     more than 64 rows each (kept as Arrow tables) and the others fewer (kept as
     lists), so the quarantine joins both kinds; 3 makes every file a table, a huge
     value every file lists.
     """
     if few is not None:
-        monkeypatch.setattr(police, "_FEW_ROWS", few)
+        monkeypatch.setattr(quarantined, "_FEW_ROWS", few)
     monkeypatch.chdir(tmp_path)
-    area = police.load_multi_force_area(national.area_yaml)
+    area = load_multi_force_area(national.area_yaml)
     ref = reference_tables(national.files, area, tmp_path / "ref")
     fast = fast_tables(national.files, area, tmp_path / "fast", stream=True, parallel=True,
                        monkeypatch=monkeypatch)
@@ -576,7 +585,7 @@ def test_national_build_same_as_frame_path(tmp_path, monkeypatch, national, few)
 def test_national_build_end_to_end(tmp_path, monkeypatch, national):
     """``build()`` with the national area: manifest accounting per file, no synthetic twin."""
     monkeypatch.chdir(tmp_path)
-    area = police.load_multi_force_area(national.area_yaml)
+    area = load_multi_force_area(national.area_yaml)
     report = B.build(area, raw_dir=national.raw_dir, out_dir="out", synthetic_dir="syn",
                      synthetic=False, progress=False)
     recs = [r for r in report.inputs if r["table"] == "police_street"]
@@ -590,7 +599,7 @@ def test_national_build_end_to_end(tmp_path, monkeypatch, national):
 def test_multi_force_area_rules():
     """Falls within may be any configured force; a blank one is kept, as for one force."""
     base = lancs()
-    area = police.MultiForceArea(**{f.name: getattr(base, f.name)
+    area = MultiForceArea(**{f.name: getattr(base, f.name)
                                     for f in dataclasses.fields(base)},
                                  forces=(base.force, "Cumbria Constabulary"),
                                  force_slugs=(base.force_slug, "cumbria"))
@@ -599,19 +608,19 @@ def test_multi_force_area_rules():
     res = compare_bytes(data, LABEL, area)
     assert res.rejected_by_reason().get("other_force") == 1
     assert set(res.kept["force"].dropna()) == {base.force, "Cumbria Constabulary"}
-    assert police.area_slugs(area) == ("lancashire", "cumbria")
-    assert police.area_slugs(base) == "lancashire"
+    assert area_slugs(area) == ("lancashire", "cumbria")
+    assert area_slugs(base) == "lancashire"
 
 
 def test_multi_force_area_file_errors(tmp_path):
     bad = tmp_path / "a.yml"
     bad.write_text("id: x\nname: y\npolice: {force: z}\nauthorities_file: a.csv\n")
-    with pytest.raises(police.ConfigError, match="police.forces"):
-        police.load_multi_force_area(bad)
+    with pytest.raises(ConfigError, match="police.forces"):
+        load_multi_force_area(bad)
     bad.write_text("id: x\nname: y\npolice: {forces: [{force: z, file_slug: z}]}\n"
                    "authorities_file: missing.csv\n")
-    with pytest.raises(police.ConfigError, match="authorities file"):
-        police.load_multi_force_area(bad)
+    with pytest.raises(ConfigError, match="authorities file"):
+        load_multi_force_area(bad)
 
 
 @pytest.mark.parametrize("odd", [None, "E01012607 ", "\tE01012607", "\u00c9tretat 001A",
@@ -630,7 +639,7 @@ def test_dictionary_values_match_the_strip_kernel(odd, size):
     if odd is not None:
         values[size // 2] = odd
     d = pa.array(values, pa.string())
-    assert police._dictionary_values(d) == police._trim_null(d).to_pylist()
+    assert columns._dictionary_values(d) == columns._trim_null(d).to_pylist()
 
 
 @pytest.mark.parametrize("chunks", [
@@ -647,8 +656,8 @@ def test_encode_gives_each_rows_normalised_value(chunks):
     import pyarrow as pa
 
     col = pa.chunked_array([pa.array(c, pa.string()) for c in chunks], pa.string())
-    codes, values = police._encode(col)
-    assert [values[c] for c in codes.tolist()] == police._trim_null(col).to_pylist()
+    codes, values = columns._encode(col)
+    assert [values[c] for c in codes.tolist()] == columns._trim_null(col).to_pylist()
 
 
 def test_duplicate_detection_paths_agree():
@@ -658,9 +667,9 @@ def test_duplicate_detection_paths_agree():
     rng = np.random.default_rng(3)
     ids = [rng.bytes(32).hex() for _ in range(500)]
     col = [ids[i] if i % 9 else None for i in rng.integers(0, 400, 3000)]
-    fast = police._crime_id_status(pa.chunked_array([pa.array(col, pa.string())]))
+    fast = columns._crime_id_status(pa.chunked_array([pa.array(col, pa.string())]))
     padded = [None if v is None else v + " " for v in col]  # forces the slow path
-    slow = police._crime_id_status(pa.chunked_array([pa.array(padded, pa.string())]))
+    slow = columns._crime_id_status(pa.chunked_array([pa.array(padded, pa.string())]))
     series = pd.Series(col, dtype="string")
     want_dup = (series.notna() & series.duplicated(keep="first")).to_numpy()
     for blank, dup in (fast, slow):
@@ -676,7 +685,7 @@ def test_repeated_values_survive_hash_collisions(buckets):
     words = pool[rng.integers(0, 40, 600)]
     h = (words[:, 0] ^ words[:, 3]) % np.uint64(buckets)
     rows = np.sort(rng.choice(900, 600, replace=False))
-    got = police._repeated_values(words, h, rows, 900)
+    got = columns._repeated_values(words, h, rows, 900)
     want = np.zeros(900, dtype=bool)
     seen = set()
     for r, w in zip(rows.tolist(), map(bytes, words), strict=True):
@@ -692,8 +701,8 @@ def test_load_area_reads_a_multi_force_file(tmp_path, monkeypatch, national):
     from lvrn_analysis.config.areas import load_area
 
     area = load_area(national.area_yaml)
-    assert isinstance(area, police.MultiForceArea)
-    assert area == police.load_multi_force_area(national.area_yaml)
+    assert isinstance(area, MultiForceArea)
+    assert area == load_multi_force_area(national.area_yaml)
     monkeypatch.chdir(tmp_path)
     assert main(["build", "--area", str(national.area_yaml), "--raw", str(national.raw_dir),
                  "--out", "out", "--no-synthetic", "--quiet"]) == 0

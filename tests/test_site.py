@@ -17,11 +17,23 @@ from urllib.parse import unquote, urlparse
 import pytest
 import yaml
 
+from lvrn_analysis.site.maths import mathml_page
+from lvrn_analysis.site.reference import (
+    build_reference,
+    check_listing,
+    docstring_sections,
+    public_modules,
+    signature_types,
+    split_sections,
+)
 from lvrn_analysis.site.render import SiteError, find_quarto, render_site
 
 ROOT = Path(__file__).resolve().parents[1]
 CRIME_ID = re.compile(r"\b[0-9a-f]{64}\b")
 STREET = re.compile(r"On or near [A-Z]\w+")
+
+
+REST_ROLES = re.compile(r":(?:func|math|mod|class|meth|attr|data|ref):`|\.\. math::")
 
 
 class _Refs(HTMLParser):
@@ -48,11 +60,68 @@ def _parse(page: Path) -> _Refs:
     return p
 
 
-def _visible_text(page: Path) -> str:
+def _visible_text(page: Path, drop: tuple[str, ...] = ()) -> str:
+    """The page's text; ``drop`` names further elements left out (e.g. ``code``)."""
     t = page.read_text(encoding="utf-8")
-    t = re.sub(r"<(script|style)\b.*?</\1>", " ", t, flags=re.S)
+    for tag in ("script", "style", *drop):
+        t = re.sub(rf"<{tag}\b.*?</{tag}>", " ", t, flags=re.S)
     t = re.sub(r"<[^>]+>", " ", t)
     return re.sub(r"\s+", " ", html.unescape(t))
+
+
+class _Section(HTMLParser):
+    """The HTML inside the element with a given id (a section or a heading's section)."""
+
+    def __init__(self, anchor: str) -> None:
+        super().__init__(convert_charrefs=False)
+        self.anchor, self.depth, self.tag, self.parts = anchor, 0, "", []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.depth:
+            self.depth += tag == self.tag
+            self.parts.append(self.get_starttag_text() or "")
+        elif dict(attrs).get("id") == self.anchor:
+            self.depth, self.tag = 1, tag
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.depth:
+            self.parts.append(self.get_starttag_text() or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.depth:
+            self.depth -= tag == self.tag
+            if self.depth:
+                self.parts.append(f"</{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        if self.depth:
+            self.parts.append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        self.handle_data(f"&{name};")
+
+    def handle_charref(self, name: str) -> None:
+        self.handle_data(f"&#{name};")
+
+
+def _section(page: Path, anchor: str) -> str:
+    """The HTML documenting ``anchor`` on a reference page.
+
+    A member (function, class) is the section with that id; a module is the page's
+    top, before its first member (the module's own anchor is on the page title).
+    """
+    text = page.read_text(encoding="utf-8")
+    if page.stem == anchor.removeprefix("lvrn_analysis."):
+        cut = text.find(f'id="{anchor}.')
+        return text[:cut] if cut > 0 else text
+    p = _Section(anchor)
+    p.feed(text)
+    assert p.tag, f"{page.name} has no element with id {anchor!r}"
+    return "".join(p.parts)
+
+
+def _ids(page: Path) -> set[str]:
+    return set(re.findall(r'\bid="([^"]+)"', page.read_text(encoding="utf-8")))
 
 
 def _render_list() -> list[str]:
@@ -124,14 +193,20 @@ def test_every_image_has_alt_text(pages):
 
 def test_every_local_reference_exists(site, pages):
     kinds = set()
+    ids: dict[Path, set[str]] = {}
     for page in pages:
         for ref in _parse(page).refs:
-            path = unquote(urlparse(ref).path)
+            url = urlparse(ref)
+            path = unquote(url.path)
             if not path:
                 continue
             target = (page.parent / path).resolve()
             assert target.exists(), f"{page.relative_to(site)} links to missing {ref}"
             kinds.add(target.suffix)
+            if url.fragment and target.suffix == ".html":
+                found = ids.setdefault(target, _ids(target))
+                assert unquote(url.fragment) in found, \
+                    f"{page.relative_to(site)} links to {ref}, which has no such anchor"
     assert {".png", ".csv"} <= kinds
 
 
@@ -175,6 +250,134 @@ def test_no_record_level_police_fields(site):
         assert not STREET.search(visible), f"{page.name} holds a street location"
         if page in story:  # the story pages do not even quote the field
             assert "On or near" not in text, f"{page.name} mentions street locations"
+
+
+# ------------------------------------------------------------------ package reference
+
+
+def _page(obj: object) -> tuple[str, str]:
+    """The reference page (under ``api/``) and anchor documenting a function or module."""
+    module = getattr(obj, "__module__", None) or obj.__name__  # a module has no __module__
+    if hasattr(obj, "__qualname__"):
+        anchor = f"{module}.{obj.__qualname__}"
+    else:
+        anchor = module
+    stem = module.removeprefix("lvrn_analysis.")
+    return f"{stem}.html", anchor
+
+
+def test_reference_page_for_every_public_module(site):
+    missing = check_listing(ROOT)
+    assert not missing, f"add to the quartodoc: section of _quarto.yml: {missing}"
+    index = (site / "api" / "index.html").read_text(encoding="utf-8")
+    modules = public_modules()
+    assert "lvrn_analysis.stats.funnels" in modules and "lvrn_analysis._aliases" not in modules
+    for name in modules:
+        stem = name.removeprefix("lvrn_analysis.")
+        page = site / "api" / f"{stem}.html"
+        assert page.is_file(), f"no reference page for {name}"
+        assert f'href="{stem}.html"' in index, f"the reference index does not link {name}"
+    assert not (site / "api" / "_aliases.html").exists()
+
+
+def test_reference_pages_have_no_rest_roles_or_raw_maths(site, pages):
+    api = [p for p in pages if p.parent.name == "api"]
+    assert len(api) > 40
+    for page in pages:
+        text = _visible_text(page)
+        assert not REST_ROLES.search(text), f"{page.relative_to(site)} shows a reST role"
+        prose = _visible_text(page, drop=("code", "pre", "math"))
+        for raw in ("$", "\\(", "\\[", "\\frac"):
+            assert raw not in prose, f"{page.relative_to(site)} shows raw maths ({raw!r})"
+        loads = re.search(r"<(?:script|link)\b[^>]*katex", page.read_text(encoding="utf-8"))
+        assert not loads, f"{page.relative_to(site)} loads KaTeX from the network"
+
+
+def test_reference_formulas_are_mathml(site):
+    from lvrn_analysis.its import design
+    from lvrn_analysis.stats import funnels
+    from lvrn_analysis.stats.indicators import byars_lower, byars_upper, dsr, wilson_interval
+
+    # (object, display formulas at least, MathML elements the formula needs)
+    cases = [
+        (byars_lower, 1, ("<msqrt>", "<mfrac>", "<msup>")),
+        (byars_upper, 1, ("<msqrt>", "<mfrac>", "<msup>")),
+        (wilson_interval, 1, ("<msqrt>", "<mfrac>", "&#x02213;")),  # minus-or-plus
+        (dsr, 2, ("<msqrt>", "<mfrac>", "&#x02211;")),  # a sum
+        (funnels, 1, ("<mfrac>", "<msub>")),
+        (design, 1, ("&#x02211;", "<msub>", "<mtext>")),
+    ]
+    for obj, n_display, needed in cases:
+        name, anchor = _page(obj)
+        html_ = _section(site / "api" / name, anchor)
+        label = f"{name}#{anchor}"
+        blocks = re.findall(r'<span class="math display"><math [^>]*display="block">.*?</math>',
+                            html_, flags=re.S)
+        assert len(blocks) >= n_display, f"{label}: {len(blocks)} display formulas"
+        assert all(len(re.sub(r"<[^>]+>", "", b)) > 5 for b in blocks), f"{label}: empty formula"
+        for element in needed:
+            assert element in html_, f"{label}: no {element} in its maths"
+    assert 'class="math inline"><math ' in _section(site / "api" / _page(funnels)[0],
+                                                     _page(funnels)[1])
+
+
+def test_reference_is_deterministic(site, tmp_path):
+    shutil.copy(site.parent / "_quarto.yml", tmp_path / "_quarto.yml")
+    pages = build_reference(tmp_path)
+    assert pages[0].name == "index.qmd"
+    first = sorted((site.parent / "api").glob("*.qmd"))
+    assert [p.name for p in first] == sorted(p.name for p in pages)
+    for p in first:
+        assert (tmp_path / "api" / p.name).read_bytes() == p.read_bytes(), p.name
+
+
+def test_check_listing_rejects_an_unknown_module(tmp_path):
+    cfg = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))
+    cfg["quartodoc"]["sections"][0]["contents"].append("no_such_module")
+    (tmp_path / "_quarto.yml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    with pytest.raises(ValueError, match="lvrn_analysis.no_such_module"):
+        check_listing(tmp_path)
+
+
+def test_split_sections_ignores_code_fences():
+    text = "Summary.\n\n```text\nNot a heading\n-------------\n```\n\nNotes\n-----\nBody."
+    assert split_sections(text) == [
+        (None, "Summary.\n\n```text\nNot a heading\n-------------\n```"), ("Notes", "Body.")]
+
+
+def test_prose_under_a_methods_heading_stays_prose():
+    import griffe
+
+    code = ('r"""Module.\n\nMethods\n-------\n* **Exact**: $y_p = r_p / \\rho$.\n\n'
+            'Limits are drawn.\n"""\n\n'
+            'def f(a: int, b: str = "x") -> None:\n'
+            '    """Do.\n\n    Parameters\n    ----------\n    a, b\n        Inputs.\n    """\n')
+    with griffe.temporary_visited_module(code, docstring_parser="numpy") as mod:
+        sections = docstring_sections(mod.docstring)
+        assert [type(s).__name__ for s in sections] == ["DocstringSectionText",
+                                                        "DocstringSectionAdmonition"]
+        assert sections[1].title == "Methods"
+        assert "$y_p = r_p / \\rho$" in sections[1].value.description
+        assert "Limits are drawn." in sections[1].value.description
+        params = mod["f"].docstring.parsed[1]
+        signature_types(params, mod["f"])
+        assert [(p.name, str(p.annotation), p.value) for p in params.value] == [
+            ("a", "int", None), ("b", "str", "'x'")]
+
+
+def test_mathml_page_converts_and_drops_katex():
+    page = ('<html><head><link rel="stylesheet" href="https://cdn/katex.min.css">'
+            '<script src="https://cdn/katex.min.js" defer></script></head><body>'
+            '<p><span class="math inline">\\(x &lt; \\frac{1}{2}\\)</span></p>'
+            '<p><span class="math display">\\[\\sqrt{x}\\]</span></p></body></html>')
+    new, done, failures = mathml_page(page)
+    assert (done, failures) == (2, [])
+    assert "katex" not in new and 'id="lvrn-mathml"' in new
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">' in new
+    assert "<mfrac>" in new and "<msqrt>" in new and "&#x0003C;" in new
+    # TeX that cannot be converted stays TeX, and the page keeps KaTeX to draw it
+    bad, done, failures = mathml_page(page.replace("\\sqrt{x}", "\\begin{nosuch}"))
+    assert done == 1 and len(failures) == 1 and "katex.min.js" in bad
 
 
 # ------------------------------------------------------------------ find_quarto

@@ -13,6 +13,7 @@ import statsmodels.api as sm
 from lvrn_analysis.config.areas import load_area
 from lvrn_analysis.sources import ed
 from lvrn_analysis.sources.registry import sources
+from lvrn_analysis.synthetic import ed as ed_twin
 
 FILE = "ed_assault_attendances.csv"
 
@@ -25,7 +26,7 @@ def area():
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory, area):
     out = tmp_path_factory.mktemp("ed")
-    truth = ed.synthesize(out, area)
+    truth = ed_twin.synthesize(out, area)
     res = ed.load_ed(out / FILE, area)[0]
     return out / FILE, truth, res
 
@@ -38,7 +39,7 @@ def test_registry_marks_person_level():
 
 def test_synthetic_is_deterministic(tmp_path, area, synth):
     path, _, _ = synth
-    ed.synthesize(tmp_path, area)
+    ed_twin.synthesize(tmp_path, area)
     assert hashlib.sha256(path.read_bytes()).digest() == \
         hashlib.sha256((tmp_path / FILE).read_bytes()).digest()
 
@@ -207,7 +208,7 @@ def test_sniff(synth):
 
 def test_leicestershire_twin_has_no_navigator(tmp_path):
     area = load_area("leicestershire")
-    truth = ed.synthesize(tmp_path, area)
+    truth = ed_twin.synthesize(tmp_path, area)
     assert not [t for t in truth if t["kind"] == "injected_effect"]
     res = ed.load_ed(tmp_path / FILE, area)[0]
     assert res.rejected.empty and set(res.kept["ed_site"]) == {"RWEAA"}

@@ -16,6 +16,7 @@ from lvrn_analysis.config.areas import load_area
 from lvrn_analysis.config.geography import imd2019
 from lvrn_analysis.sources import fingertips as ft
 from lvrn_analysis.sources.registry import sources
+from lvrn_analysis.synthetic import fingertips as ft_twin
 
 DATA = Path(__file__).parent / "data" / "fingertips"
 REAL = DATA / "fingertips_93356_campylobacter_CountyUA.csv"
@@ -34,7 +35,7 @@ def real(area):
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory, area):
     out = tmp_path_factory.mktemp("ft")
-    truth = ft.synthesize(out, area)
+    truth = ft_twin.synthesize(out, area)
     return out / "indicators-DistrictUA.data.csv", truth
 
 
@@ -201,7 +202,7 @@ def test_sniff(real):
 
 def test_synthetic_is_deterministic(tmp_path, area, synth):
     path, _ = synth
-    ft.synthesize(tmp_path, area)
+    ft_twin.synthesize(tmp_path, area)
     a = path.read_bytes()
     b = (tmp_path / path.name).read_bytes()
     assert hashlib.sha256(a).hexdigest() == hashlib.sha256(b).hexdigest()

@@ -150,18 +150,21 @@ def cmd_its(args: argparse.Namespace) -> int:
 
     from lvrn_analysis.config.outcomes import load_framework
     from lvrn_analysis.processed.store import read_table
-    from lvrn_analysis.story import impact
+    from lvrn_analysis.story.impact.framework import evaluate
+    from lvrn_analysis.story.impact.models import FRAMEWORK_DEFAULT_MODEL, PRIMARY_MODEL
+    from lvrn_analysis.story.impact.robustness import framework_placebos
+    from lvrn_analysis.story.impact.series import build_framework_series
 
     area = _area(args.area)
     framework = load_framework(args.framework) if args.framework else load_framework()
     table = "police_street" if args.real else "police_street_synthetic"
     counts = read_table(table, args.processed)
     months = read_table(f"{table}_months", args.processed)
-    series = impact.build_framework_series(counts, months, area, framework)
-    model = impact.PRIMARY_MODEL if args.model == "primary" else impact.FRAMEWORK_DEFAULT_MODEL
-    res = impact.evaluate(series, framework, model=model, alpha=args.alpha)
+    series = build_framework_series(counts, months, area, framework)
+    model = PRIMARY_MODEL if args.model == "primary" else FRAMEWORK_DEFAULT_MODEL
+    res = evaluate(series, framework, model=model, alpha=args.alpha)
     if args.placebos:
-        pl = impact.framework_placebos(series, res, model=model)
+        pl = framework_placebos(series, res, model=model)
         res = res.merge(pl, on=["indicator_id", "area_code"], how="left")
     cols = [c for c in ("indicator_id", "area_name", "area_code", "rate_ratio", "ci_low",
                         "ci_high", "p_value", "p_holm", "verdict", "placebo_p", "flags")

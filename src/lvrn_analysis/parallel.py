@@ -1,9 +1,10 @@
 """Worker processes: how many by default, and a pool started the same way everywhere.
 
-The build (police files), the national benchmark generator and the framework
-placebo tests spread independent work over processes. On Linux the pool forks:
-workers start at once, inherit what the parent has loaded and need no
-``if __name__ == "__main__":`` guard in the calling script; elsewhere they spawn.
+The police source (files read for the build, `lvrn_analysis.sources.police.workers`),
+the national benchmark generator and the framework placebo tests spread independent
+work over processes. On Linux the pool forks: workers start at once, inherit what
+the parent has loaded and need no ``if __name__ == "__main__":`` guard in the calling
+script; elsewhere they spawn.
 """
 
 from __future__ import annotations

@@ -2,6 +2,10 @@
 
 An area is defined by a small YAML file (see ``areas/lancashire.yml``), not by
 code, so another Violence Reduction Unit is configured by writing one file.
+
+Areas covering several forces (e.g. England and Wales, for a national comparison)
+are `MultiForceArea` configurations (`load_multi_force_area()`): a YAML file whose
+``police`` lists ``forces`` and whose authorities are read from a CSV.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from lvrn_analysis._resources import area_file
@@ -83,7 +88,7 @@ def load_area(name_or_path: str | Path = "lancashire") -> AreaConfig:
         file with the same keys. A file whose ``police`` has ``forces`` (a list of
         ``{force, file_slug}``) and an ``authorities_file`` describes an area of
         several forces, e.g. for a national comparison (see
-        `lvrn_analysis.sources.police.load_multi_force_area()`).
+        `load_multi_force_area()`).
 
     Returns
     -------
@@ -121,8 +126,6 @@ def load_area(name_or_path: str | Path = "lancashire") -> AreaConfig:
         raise ConfigError(f"{src}: expected a mapping at the top level")
     if isinstance(raw.get("police"), dict) and "forces" in raw["police"]:
         # several forces (e.g. a national comparison): authorities come from a CSV
-        from lvrn_analysis.sources.police import load_multi_force_area
-
         return load_multi_force_area(p)
     for key in _REQUIRED:
         _get(raw, key, src)
@@ -152,4 +155,105 @@ def load_area(name_or_path: str | Path = "lancashire") -> AreaConfig:
         synthetic_end=str(synth.get("end", "2022-10")),
         synthetic_seed=int(synth.get("seed", 1)),
         source=src,
+    )
+
+
+@dataclass(frozen=True)
+class MultiForceArea(AreaConfig):
+    """An area covering several forces, e.g. England and Wales for a national comparison.
+
+    A plain `AreaConfig` names one force and takes
+    its authorities' names from the shipped reference geography; this extension
+    adds the other forces and the names of its own authorities, so that the same
+    rules apply unchanged: ``Falls within`` must be one of `forces`, and an
+    LSOA is placed in the authority its name starts with.
+
+    Attributes
+    ----------
+    forces
+        ``Falls within`` values of every force (the first is also ``force``).
+    force_slugs
+        Their slugs in data.police.uk file names, in the same order.
+    authority_names
+        Names of the authorities in ``authorities`` (same order); empty to take
+        them from the reference geography.
+    """
+
+    forces: tuple[str, ...] = ()
+    force_slugs: tuple[str, ...] = ()
+    authority_names: tuple[str, ...] = ()
+
+
+def area_forces(area: AreaConfig) -> tuple[str, ...]:
+    """Return the ``Falls within`` values an area accepts (one for a plain area)."""
+    return tuple(getattr(area, "forces", ()) or (area.force,))
+
+
+def area_slugs(area: AreaConfig) -> str | tuple[str, ...]:
+    """Return the file-name slug (plain area) or slugs (`MultiForceArea`)."""
+    slugs = tuple(getattr(area, "force_slugs", ()))
+    return slugs if slugs else area.force_slug
+
+
+def load_multi_force_area(path: str | Path) -> MultiForceArea:
+    """Read a multi-force area configuration (YAML).
+
+    The file has ``id``, ``name``, optional ``short_name``, ``police.forces`` (a
+    list of ``{force: ..., file_slug: ...}``) and ``authorities_file``: a CSV with
+    ``la_code`` and ``la_name`` columns (relative paths are read next to the YAML).
+
+    Parameters
+    ----------
+    path
+        The YAML file.
+
+    Returns
+    -------
+    MultiForceArea
+        The configuration.
+
+    Raises
+    ------
+    ConfigError
+        If a key is missing or the authorities file is unusable.
+    """
+    p = Path(path)
+    src = str(p)
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{src}: cannot read area configuration ({exc})") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{src}: expected a mapping at the top level")
+    for key in ("id", "name", "police", "authorities_file"):
+        if raw.get(key) in (None, ""):
+            raise ConfigError(f"{src}: area configuration has no {key!r}")
+    forces = (raw["police"] or {}).get("forces") if isinstance(raw["police"], dict) else None
+    if not isinstance(forces, list) or not forces or not all(
+            isinstance(f, dict) and f.get("force") and f.get("file_slug") for f in forces):
+        raise ConfigError(f"{src}: 'police.forces' must be a list of {{force, file_slug}}")
+    lap = Path(raw["authorities_file"])
+    if not lap.is_absolute():
+        lap = p.parent / lap
+    try:
+        las = pd.read_csv(lap, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{src}: cannot read authorities file {lap} ({exc})") from exc
+    if list(las.columns[:2]) != ["la_code", "la_name"] or las.empty:
+        raise ConfigError(f"{src}: {lap} must have columns la_code, la_name and rows")
+    synth = raw.get("synthetic") or {}
+    return MultiForceArea(
+        id=str(raw["id"]), name=str(raw["name"]),
+        short_name=str(raw.get("short_name") or raw["id"]),
+        force=str(forces[0]["force"]), force_slug=str(forces[0]["file_slug"]),
+        authorities=tuple(las["la_code"].astype(str)),
+        default_mid_year=int((raw.get("population") or {}).get("default_mid_year", 2019)),
+        embedded_police=None,
+        synthetic_start=str(synth.get("start", "2016-01")),
+        synthetic_end=str(synth.get("end", "2022-10")),
+        synthetic_seed=int(synth.get("seed", 1)),
+        source=src,
+        forces=tuple(str(f["force"]) for f in forces),
+        force_slugs=tuple(str(f["file_slug"]) for f in forces),
+        authority_names=tuple(las["la_name"].astype(str)),
     )

@@ -1,4 +1,10 @@
-"""The website: executing the notebooks and rendering them with Quarto or the fallback."""
+"""The website: executing the notebooks, the package reference, and rendering.
+
+* `lvrn_analysis.site.render` — ``lvrn site``: execute, write the reference, render
+  with Quarto or the offline fallback;
+* `lvrn_analysis.site.reference` — the package reference, written by quartodoc;
+* `lvrn_analysis.site.maths` — the fallback's maths as MathML, drawn with no network.
+"""
 
 from lvrn_analysis.site.render import (
     SiteError,

@@ -5,8 +5,14 @@ or ``quarto`` on ``PATH`` — and otherwise falls back, with a warning, to the
 offline renderer [smalldocs](https://pypi.org/project/smalldocs/), which reads
 the same ``_quarto.yml`` and the outputs stored in the notebooks. Neither path
 touches the network. What differs in the fallback: no Pandoc (so no Pandoc
-filters, citations processing or cross-references beyond smalldocs's own), and
-Mermaid diagrams are drawn in the reader's browser by a script it loads.
+filters, citations processing or cross-references beyond smalldocs's own),
+maths is converted to MathML when the site is built (`lvrn_analysis.site.maths`)
+rather than drawn by Pandoc's math method, and Mermaid diagrams are drawn in the
+reader's browser by a script it loads.
+
+Before rendering, the package reference (``api/``) is written by quartodoc from the
+docstrings (`lvrn_analysis.site.reference`), as the ``quartodoc:`` section of
+``_quarto.yml`` lays it out.
 
 Notebook execution is deterministic: the working folder is the notebook's own,
 timing metadata is not recorded, and cell outputs must not contain timestamps.
@@ -75,9 +81,43 @@ def find_quarto(explicit: str | None = None) -> str | None:
     return shutil.which("quarto")
 
 
+def write_reference(project: Path) -> None:
+    """Write the package reference (``api/``) when ``_quarto.yml`` configures quartodoc.
+
+    Raises
+    ------
+    SiteError
+        If the ``quartodoc:`` listing names a module that does not exist.
+    """
+    import yaml
+
+    from lvrn_analysis.site.reference import build_reference, check_listing
+
+    if not (yaml.safe_load((project / "_quarto.yml").read_text(encoding="utf-8")) or {}).get(
+            "quartodoc"):
+        return
+    try:
+        build_reference(project)  # checks the listing first
+    except ValueError as exc:
+        raise SiteError(str(exc)) from exc
+    missing = check_listing(project)
+    if missing:
+        print("warning: these modules have no reference page; add them to the quartodoc: "
+              f"section of _quarto.yml: {', '.join(missing)}", file=sys.stderr)
+
+
+def offline_maths(site: Path) -> None:
+    """Replace the fallback's CDN-drawn maths by MathML (see `lvrn_analysis.site.maths`)."""
+    from lvrn_analysis.site.maths import mathml_site
+
+    report = mathml_site(site)
+    for page, tex, err in report.failures:
+        print(f"warning: {page}: maths left as TeX ({err}): {tex}", file=sys.stderr)
+
+
 def render_site(project: Path | str = ".", *, execute: bool = True, renderer: str = "auto",
                 quarto: str | None = None) -> Path:
-    """Execute the notebooks (optionally), write the API pages, render into ``_site/``.
+    """Execute the notebooks (optionally), write the package reference, render into ``_site/``.
 
     Parameters
     ----------
@@ -107,12 +147,10 @@ def render_site(project: Path | str = ".", *, execute: bool = True, renderer: st
         for nb in notebooks(project):
             print(f"executing {nb.relative_to(project)}", file=sys.stderr)
             execute_notebook(nb)
-    from lvrn_analysis.site.apidoc import write_api_pages
-
-    write_api_pages(project)
     exe = None if renderer == "smalldocs" else find_quarto(quarto)
     if renderer == "quarto" and exe is None:
         raise SiteError("Quarto not found: install it (see README) or use --renderer smalldocs")
+    write_reference(project)
     if exe is not None:
         proc = subprocess.run([exe, "render", str(project), "--no-execute"],
                               cwd=project, capture_output=True, text=True, check=False)
@@ -125,9 +163,13 @@ def render_site(project: Path | str = ".", *, execute: bool = True, renderer: st
         from smalldocs.site import build as sd_build
 
         site = sd_build(project, quiet=True)
+        # expected: notebooks are executed by lvrn site; quartodoc: is read by lvrn site;
+        # the fallback's maths become MathML in offline_maths below, as html-math-method asks
+        expected = ("execute.enabled", "unknown key quartodoc", "html-math-method")
         for w in site.warnings:
-            if "execute.enabled" not in w:  # expected: notebooks are executed by lvrn site
+            if not any(e in w for e in expected):
                 print(f"smalldocs: {w}", file=sys.stderr)
+        offline_maths(project / "_site")
     out = project / "_site"
     if not (out / "index.html").is_file():
         raise SiteError(f"rendering produced no {out / 'index.html'}")

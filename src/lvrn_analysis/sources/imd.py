@@ -33,9 +33,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from lvrn_analysis._resources import reference_file
@@ -54,7 +52,6 @@ from lvrn_analysis.sources.reading import (
     read_workbook,
     to_number,
     workbook_engine,
-    write_csv,
 )
 from lvrn_analysis.sources.validation import LoadResult, SourceError
 
@@ -277,38 +274,3 @@ def processed_table(results: Iterable[LoadResult], area: AreaConfig) -> pd.DataF
     out = pd.concat(frames, ignore_index=True)
     out = out.drop_duplicates("la_code", keep="last")
     return out.sort_values("la_code", kind="stable").reset_index(drop=True)
-
-
-def write_file10_csv(path: Path, frame: pd.DataFrame | None = None) -> Path:
-    """Write IMD values in the File 10 ``IMD``-sheet layout (trailing-space headers).
-
-    Parameters
-    ----------
-    path
-        Output CSV.
-    frame
-        Kept frame of `load_imd()`; by default the shipped real values.
-        Columns File 10 has but the frame lacks (average rank, local concentration
-        and their ranks) are written blank; the rank of average score is written
-        from ``imd_rank``.
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
-    """
-    if frame is None:
-        from lvrn_analysis.config.areas import load_area
-
-        lancs = load_area("lancashire")
-        frame = load_imd(default_inputs(lancs)[0], lancs)[0].kept
-
-    def f(x: object) -> str:
-        if x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NA:
-            return ""
-        return str(x)
-
-    rows = [[r.la_code, f(r.la_name), f(r.imd_average_rank), "", f(r.imd_score), f(r.imd_rank),
-             f(r.proportion_most_deprived_10pct), "", f(r.extent), "",
-             f(r.local_concentration), ""] for r in frame.itertuples(index=False)]
-    return write_csv(Path(path), FILE10_HEADER, rows, lineterminator="\r\n")

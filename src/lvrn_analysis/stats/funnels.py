@@ -28,9 +28,9 @@ Methods
   (`lvrn_analysis.stats.indicators.wilson_interval()`) excludes the target, so
   the funnel agrees with the Fingertips benchmark comparison
   (`lvrn_analysis.stats.benchmarking`). The normal-approximation limits of the
-  APHO/PHE technical guide on funnel plots (Flowers J, *Statistical process
-  control methods in public health intelligence*, APHO Technical Briefing 2,
-  2007) have this form.
+  APHO/PHE technical guide on funnel plots have this form (Flowers J,
+  *Statistical process control methods in public health intelligence*, APHO
+  Technical Briefing 2, 2007).
 
 Limits are drawn at $p$ = 0.025/0.975 (about 2 standard deviations,
 95 %) and 0.001/0.999 (about 3 standard deviations, 99.8 %). No allowance is
@@ -49,7 +49,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from lvrn_analysis.charts import plots
-from lvrn_analysis.stats.indicators import level_suffix, z_value
+from lvrn_analysis.stats.indicators.intervals import level_suffix, z_value
 
 __all__ = ["KINDS", "funnel_data", "funnel_limits", "funnel_plot"]
 

@@ -21,7 +21,7 @@ from IPython.display import HTML, Markdown, display
 
 from lvrn_analysis.charts import plots
 from lvrn_analysis.processed.store import manifest
-from lvrn_analysis.stats.disclosure import publish
+from lvrn_analysis.stats.disclosure.publishing import publish
 
 TABLE_DIR = Path("tables")
 FIGURE_DIR = Path("figures")
@@ -93,6 +93,9 @@ def table(df: pd.DataFrame, *, name: str, source: str, count_cols: str | Sequenc
           caption: str | None = None, **kwargs: object) -> None:
     """Publish a table: disclosure control, HTML display and a downloadable CSV.
 
+    The published (controlled) frame is not returned, so that a notebook cell
+    ending with this call shows only the controlled table.
+
     Parameters
     ----------
     df
@@ -103,9 +106,6 @@ def table(df: pd.DataFrame, *, name: str, source: str, count_cols: str | Sequenc
         Disclosure source key (see `lvrn_analysis.stats.disclosure.SOURCE_POLICIES`).
     count_cols, derived_cols, caption, **kwargs
         Passed to `lvrn_analysis.stats.disclosure.publish()`.
-
-    The published (controlled) frame is not returned, so that a notebook cell
-    ending with this call shows only the controlled table.
     """
     pub = publish(df, source=source, count_cols=count_cols, derived_cols=derived_cols,
                   caption=caption, **kwargs)

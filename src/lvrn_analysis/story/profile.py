@@ -196,7 +196,7 @@ def rates_by_authority(counts: pd.DataFrame, months: pd.DataFrame, area: AreaCon
     ValueError
         If the period contains months with no data.
     """
-    from lvrn_analysis.stats.indicators import crude_rate
+    from lvrn_analysis.stats.indicators.rates import crude_rate
 
     if start is None or end is None:
         start, end = latest_complete_window(months)
@@ -233,7 +233,7 @@ def rates_by_authority(counts: pd.DataFrame, months: pd.DataFrame, area: AreaCon
 
 def area_rate(rates: pd.DataFrame, *, per: int = 1000, confidence: float = 0.95) -> pd.Series:
     """Return the whole area's rate with interval from a `rates_by_authority()` frame."""
-    from lvrn_analysis.stats.indicators import crude_rate
+    from lvrn_analysis.stats.indicators.rates import crude_rate
 
     tot = pd.DataFrame({"count": [int(rates["count"].sum())],
                         "person_years": [float(rates["person_years"].sum())]})

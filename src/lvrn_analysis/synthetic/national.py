@@ -4,10 +4,11 @@ The Home Office and national evaluators compare VRU areas with the rest of Engla
 and Wales, which means every force's street-level files. This module writes such an
 archive — one ``YYYY-MM-<slug>-street.csv`` per force per month, in exactly the real
 format (the 12-column header, unquoted fields, empty fields for missing values) —
-together with a matching *national area* (`MultiForceArea`
-YAML + authorities CSV), so that ``lvrn build`` can read it with the same rules as a
-VRU area. It is used by ``benchmarks/ingest.py`` and by the fast-path tests; the
-numbers are not meant for analysis.
+together with a matching *national area*
+(`lvrn_analysis.config.areas.MultiForceArea` YAML + authorities CSV), so that
+``lvrn build`` can read it with the same rules as a VRU area. It is used by
+``benchmarks/ingest.py`` and by the fast-path tests; the numbers are not meant for
+analysis.
 
 Geography (fake but well-formed)
 --------------------------------
@@ -396,7 +397,7 @@ class NationalArchive:
         Total size of the CSV files.
     area_yaml
         The national area configuration (read it with
-        `load_multi_force_area()`).
+        `lvrn_analysis.config.areas.load_multi_force_area()`).
     """
 
     raw_dir: Path

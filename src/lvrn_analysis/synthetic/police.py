@@ -362,12 +362,7 @@ def _embedded_kept(area: AreaConfig) -> pd.DataFrame:
             f"area {area.id!r} has no embedded police data to calibrate the synthetic "
             "generator; pass the clean real counts as `kept`"
         )
-    with reference_file(area.embedded_police).open("rb") as fh:
-        frame = pd.read_csv(fh, compression="gzip", dtype=str, keep_default_na=False,
-                            na_values=[""])
-    frame[WEIGHT] = frame[WEIGHT].astype("int64")
-    results = police.load_embedded(frame, area, label="embedded")
-    return pd.concat([r.kept for r in results], ignore_index=True)
+    return pd.concat([r.kept for r in police.read_embedded(area)], ignore_index=True)
 
 
 def lockdown_table() -> pd.DataFrame:

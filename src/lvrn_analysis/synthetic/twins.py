@@ -21,10 +21,10 @@ Writer = Callable[[Path, AreaConfig], list[dict]]
 #: Source name -> ``"module:function"`` of its twin's writer.
 TWINS: dict[str, str] = {
     "police": "lvrn_analysis.synthetic.police:write_synthetic_police",
-    "fingertips": "lvrn_analysis.sources.fingertips:synthesize",
-    "ed": "lvrn_analysis.sources.ed:synthesize",
-    "crime_tables": "lvrn_analysis.sources.crime_tables:synthesize",
-    "education": "lvrn_analysis.sources.education:synthesize",
+    "fingertips": "lvrn_analysis.synthetic.fingertips:synthesize",
+    "ed": "lvrn_analysis.synthetic.ed:synthesize",
+    "crime_tables": "lvrn_analysis.synthetic.crime_tables:synthesize",
+    "education": "lvrn_analysis.synthetic.education:synthesize",
 }
 
 

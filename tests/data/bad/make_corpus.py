@@ -14,8 +14,8 @@ import openpyxl
 import pandas as pd
 
 from lvrn_analysis.config.areas import load_area
-from lvrn_analysis.sources import ed as edmod
-from lvrn_analysis.sources.reading import stable_zip
+from lvrn_analysis.synthetic import ed as ed_twin
+from lvrn_analysis.synthetic.common import stable_zip
 
 ROOT = Path(__file__).resolve().parent
 REPO = ROOT.parents[2]
@@ -75,7 +75,7 @@ w("fingertips/ft_bom_reordered.csv", ("\ufeff" + to_csv(fh[1:2] + fh[:1] + fh[2:
 # ---------------------------------------------------------------- ed
 area = load_area("lancashire")
 tmp = Path(tempfile.mkdtemp())
-edmod.synthesize(tmp, area)
+ed_twin.synthesize(tmp, area)
 erecs = list(csv.reader(open(tmp / "ed_assault_attendances.csv", newline="")))
 eh, er = erecs[0], erecs[1:7]
 S = "ed"
