@@ -123,6 +123,10 @@ def assign_authority(
 ) -> pd.DataFrame:
     """Place LSOAs in the area's local authorities.
 
+    The authority is the one whose name prefixes the LSOA name (``"Preston 001A"``).
+    A multi-force area (`lvrn_analysis.config.areas.MultiForceArea`) carries its own
+    authority names, which are used instead of the reference geography's.
+
     Parameters
     ----------
     lsoa_code, lsoa_name
@@ -139,8 +143,13 @@ def assign_authority(
         ``"bad_lsoa_code"`` (not an ONS LSOA code, e.g. Excel-mangled) or
         ``"outside_area"``.
     """
-    las = local_authorities(area)
-    by_name = dict(zip(las["la_name"], las["la_code"], strict=True))
+    own_names = tuple(getattr(area, "authority_names", ()))
+    if own_names:
+        names = dict(zip(area.authorities, own_names, strict=True))
+    else:
+        las = local_authorities(area)
+        names = dict(zip(las["la_code"], las["la_name"], strict=True))
+    by_name = {name: code for code, name in names.items()}
     code = lsoa_code.astype("string").str.strip()
     prefix = la_name_from_lsoa_name(lsoa_name)
     la_code = prefix.map(by_name)
@@ -154,7 +163,6 @@ def assign_authority(
         ),
     )
     la_code = la_code.where(status == "in_area")
-    names = dict(zip(las["la_code"], las["la_name"], strict=True))
     return pd.DataFrame(
         {
             "la_code": la_code.astype("string"),

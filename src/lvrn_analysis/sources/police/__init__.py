@@ -77,7 +77,6 @@ from lvrn_analysis.sources.police.overlaps import month_coverage, resolve_overla
 from lvrn_analysis.sources.police.parsing import parse_street_csv, parse_street_table
 from lvrn_analysis.sources.police.rules import (
     aggregate,
-    assign_area_authority,
     clean,
     load_bytes_reference,
 )
@@ -99,7 +98,6 @@ __all__ = [
     "PoliceIngest",
     "aggregate",
     "area_index",
-    "assign_area_authority",
     "build_embedded_aggregate",
     "clean",
     "empty_kept",

@@ -30,9 +30,7 @@ import pandas as pd
 
 from lvrn_analysis.config.areas import AreaConfig, area_forces
 from lvrn_analysis.config.geography import (
-    LSOA_CODE_PATTERN,
     assign_authority,
-    la_name_from_lsoa_name,
 )
 from lvrn_analysis.sources.police.format import (
     AGG_KEYS,
@@ -50,57 +48,6 @@ from lvrn_analysis.sources.validation import WEIGHT, LoadResult, quarantine, sha
 _LON = (-8.7, 1.8)
 _LAT = (49.8, 60.9)
 _MONTH_PATTERN = r"\d{4}-(0[1-9]|1[0-2])"
-
-
-def assign_area_authority(lsoa_code: pd.Series, lsoa_name: pd.Series,
-                          area: AreaConfig) -> pd.DataFrame:
-    """Place LSOAs in an area's authorities (`assign_authority()`).
-
-    A plain area uses `assign_authority()` itself; a
-    `lvrn_analysis.config.areas.MultiForceArea` with its own authority names applies the same rule
-    (authority = the name that prefixes the LSOA name) to those names.
-
-    Parameters
-    ----------
-    lsoa_code, lsoa_name
-        LSOA codes and names.
-    area
-        The area.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``la_code``, ``la_name``, ``lsoa_la_name``, ``geo_status`` (see
-        `assign_authority()`).
-    """
-    names_t = tuple(getattr(area, "authority_names", ()))
-    if not names_t:
-        return assign_authority(lsoa_code, lsoa_name, area)
-    # same rule as geography.assign_authority, with the area's own authority names
-    by_name = dict(zip(names_t, area.authorities, strict=True))
-    code = lsoa_code.astype("string").str.strip()
-    prefix = la_name_from_lsoa_name(lsoa_name)
-    la_code = prefix.map(by_name)
-    status = np.where(
-        code.isna() | (code == ""),
-        "no_lsoa",
-        np.where(
-            ~code.fillna("").str.match(LSOA_CODE_PATTERN),
-            "bad_lsoa_code",
-            np.where(la_code.isna(), "outside_area", "in_area"),
-        ),
-    )
-    la_code = la_code.where(status == "in_area")
-    names = dict(zip(area.authorities, names_t, strict=True))
-    return pd.DataFrame(
-        {
-            "la_code": la_code.astype("string"),
-            "la_name": la_code.map(names).astype("string"),
-            "lsoa_la_name": prefix.astype("string"),
-            "geo_status": pd.Series(status, index=lsoa_code.index, dtype="string"),
-        },
-        index=lsoa_code.index,
-    )
 
 
 def _normalise_raw(rows: pd.DataFrame) -> pd.DataFrame:
@@ -183,7 +130,7 @@ def clean(
     coords_ok, has_coords = _coords(df)
     flag(~coords_ok, "bad_coordinates")
     flag((df["crime_id_status"] == "blank") & (df["crime_type"] != ASB), "missing_crime_id")
-    geo = assign_area_authority(df["lsoa_code"], df["lsoa_name"], area)
+    geo = assign_authority(df["lsoa_code"], df["lsoa_name"], area)
     flag(geo["geo_status"] == "bad_lsoa_code", "bad_lsoa_code")
     flag(geo["geo_status"] == "outside_area", "lsoa_outside_area")
     flag(df["crime_id_status"] == "duplicate", "duplicate_crime_id")
