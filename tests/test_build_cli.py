@@ -342,6 +342,120 @@ def test_leicestershire_real_build(leics_build):
     assert manifest["police_missing_months"] == {"Leicestershire Police": []}
 
 
+# ------------------------------------------------------------------ (f) comparator areas
+
+COMPARATORS = "police_street_comparators"
+LEICS_EMBEDDED_LABEL = "lvrn_analysis/reference/police/leicestershire_street_aggregate.csv.gz"
+LEICS_MONTHS = pd.period_range("2019-12", "2022-10", freq="M").strftime("%Y-%m").tolist()
+
+
+def _comparator_accounting(folder: Path, manifest: dict) -> list[dict]:
+    """Check that the comparator table, its quarantine and the manifest agree row for row."""
+    recs = [r for r in manifest["inputs"] if r["table"] == COMPARATORS]
+    assert recs
+    for r in recs:
+        assert r["rows_in"] == r["rows_kept"] + r["rows_rejected"], r["file"]
+        assert sum(r["rejected_by_reason"].values()) == r["rows_rejected"], r["file"]
+        assert set(r["rejected_by_reason"]) <= set(police.REASONS)
+    out = folder / "out"
+    kept = pd.read_parquet(out / f"{COMPARATORS}.parquet")
+    assert int(kept["count"].sum()) == sum(r["rows_kept"] for r in recs)
+    assert set(kept["origin"]) == {manifest["origins"][COMPARATORS]}
+    q = pd.read_parquet(out / "quarantine" / f"{COMPARATORS}.parquet")
+    weights = q[WEIGHT].astype("int64") if WEIGHT in q else pd.Series(1, index=q.index)
+    assert int(weights.sum()) == sum(r["rows_rejected"] for r in recs)
+    expected: dict[str, int] = {}
+    for r in recs:
+        for k, v in r["rejected_by_reason"].items():
+            expected[k] = expected.get(k, 0) + v
+    assert weights.groupby(q["reason"]).sum().to_dict() == expected
+    return recs
+
+
+def test_area_files_name_each_other_as_comparators():
+    from lvrn_analysis.config.areas import load_comparators
+
+    lancs, leics = load_area(), load_area("leicestershire")
+    assert lancs.comparators == ("leicestershire",)
+    assert leics.comparators == ("lancashire",)
+    assert [c.id for c in load_comparators(lancs)] == ["leicestershire"]
+    both = set(lancs.authorities) | {a for c in load_comparators(lancs) for a in c.authorities}
+    assert len(both) == 23
+
+
+@pytest.mark.parametrize(("comparators", "message"), [
+    ("[lancashire]", "names the area itself"),
+    ("[leicestershire, leicestershire]", "names an area twice"),
+    ("leicestershire", "must be a list"),
+    ("[nowhere]", "unknown area 'nowhere'"),
+    ("[same.yml]", "shares authorities"),
+])
+def test_bad_comparators_are_config_errors(tmp_path, comparators, message):
+    from lvrn_analysis.config.areas import ConfigError, load_comparators
+
+    text = (ROOT / "src" / "lvrn_analysis" / "areas" / "lancashire.yml").read_text(
+        encoding="utf-8")
+    (tmp_path / "same.yml").write_text(text.replace("id: lancashire", "id: same").replace(
+        "comparators:\n  - leicestershire", "comparators: []"), encoding="utf-8")
+    path = tmp_path / "area.yml"
+    path.write_text(text.replace("comparators:\n  - leicestershire",
+                                 f"comparators: {comparators}"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_comparators(load_area(path))
+
+
+def test_comparator_table_accounts_for_every_row(full):
+    folder, report, manifest = full
+    assert manifest["origins"][COMPARATORS] == "real (embedded data.police.uk aggregate)"
+    recs = _comparator_accounting(folder, manifest)
+    assert len(recs) == 35
+    months = []
+    for r in recs:
+        head, _, member = r["file"].partition("!")
+        assert head == LEICS_EMBEDDED_LABEL
+        assert r["comparator"] == "leicestershire"
+        assert r["origin"] == "real (embedded data.police.uk aggregate)"
+        months.append(member[:7])
+    assert months == LEICS_MONTHS
+    kept = pd.read_parquet(folder / "out" / f"{COMPARATORS}.parquet")
+    assert set(kept["force"].dropna()) == {"Leicestershire Police"}
+    leics = load_area("leicestershire")
+    assert set(kept.loc[kept["geo_status"] == "in_area", "la_code"]) == set(leics.authorities)
+    cov = pd.read_parquet(folder / "out" / f"{COMPARATORS}_months.parquet")
+    assert cov["month"].dt.strftime("%Y-%m").tolist() == LEICS_MONTHS
+    assert (cov["status"] == "present").all()
+    # the area's own tables are unchanged by the comparator: no Leicestershire row in them
+    own = pd.read_parquet(folder / "out" / "police_street.parquet", columns=["force"])
+    assert "Leicestershire Police" not in set(own["force"].dropna())
+    assert manifest["police_missing_months"] == {FORCE: MISSING}
+    assert any(n.startswith(f"{COMPARATORS}: comparator leicestershire") for n in report.notes)
+
+
+def test_comparator_input_hashes_match_the_original_files(full):
+    if not SHARED_POLICE.is_dir():
+        pytest.skip(f"{SHARED_POLICE} is absent: cannot hash the original files")
+    _, _, manifest = full
+    sha = {r["file"].split("!")[1]: r["sha256"] for r in manifest["inputs"]
+           if r["table"] == COMPARATORS}
+    originals = {p.name.removesuffix(".gz"): gunzip_sha(p)
+                 for p in sorted(SHARED_POLICE.glob("*-leicestershire-street.csv.gz"))}
+    assert sha == originals
+
+
+def test_comparator_raw_files_replace_its_embedded_data(tmp_path):
+    folder = tmp_path / "b"
+    (folder / "raw" / "comparators" / "leicestershire").mkdir(parents=True)
+    shutil.copy(LEICS_FILE, folder / "raw" / "comparators" / "leicestershire")
+    run_build(folder, load_area(), synthetic=False)
+    manifest = read_manifest(folder / "out")
+    assert manifest["origins"][COMPARATORS] == "real"
+    (rec,) = _comparator_accounting(folder, manifest)
+    assert rec["file"] == f"raw/comparators/leicestershire/{LEICS_FILE.name}"
+    assert rec["sha256"] == gunzip_sha(LEICS_FILE)
+    kept = pd.read_parquet(folder / "out" / f"{COMPARATORS}.parquet")
+    assert kept["month"].dt.strftime("%Y-%m").unique().tolist() == ["2020-02"]
+
+
 def test_default_build_with_one_raw_month_runs_end_to_end(tmp_path):
     (tmp_path / "raw" / "police").mkdir(parents=True)
     shutil.copy(LEICS_FILE, tmp_path / "raw" / "police")

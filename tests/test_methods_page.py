@@ -347,12 +347,17 @@ LICENCE_README = {
     "Local authority codes and names (2019)": "README.md",
     "English Indices of Deprivation 2019, local authority summaries (File 10)": "README.md",
     "LSOA lookup and police LSOA centroids": "ed/README.md",
+    "LSOA (2011) boundaries (BSC), LSOA to local authority lookup and mid-2020 LSOA "
+    "populations": "boundaries/README.md",
     "England's national COVID-19 lockdown dates": "README.md",
     "2013 European Standard Population": "",
     "Fingertips indicator export (format) and curated indicator list": "fingertips/README.md",
+    "Real risk-factor indicators for every English authority (Fingertips via fingertipsR, "
+    "8 indicators; DfE NCCIS NEET 2021-2025)": "indicators_real/README.md",
     "Police recorded crime by Community Safety Partnership (format assumed)":
         "crime_tables/README.md",
-    "Key stage 4 school performance tables (format)": "",
+    "Key stage 4 school performance tables, LEAs 888 and 855, 2017/18, 2018/19, 2021/22":
+        "education/README.md",
     "TIIG-style ED assault attendances (format) and code lists": "ed/README.md",
     "Programme monitoring figures": "programmes/README.md",
     "Serious-violence coverage judgements and outcomes framework (proposal)":

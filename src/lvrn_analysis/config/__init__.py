@@ -9,6 +9,6 @@ computed from the data, so every later layer can depend on it and it depends on 
 * `lvrn_analysis.config.outcomes` — the outcomes framework.
 """
 
-from lvrn_analysis.config.areas import AreaConfig, ConfigError, load_area
+from lvrn_analysis.config.areas import AreaConfig, ConfigError, load_area, load_comparators
 
-__all__ = ["AreaConfig", "ConfigError", "load_area"]
+__all__ = ["AreaConfig", "ConfigError", "load_area", "load_comparators"]

@@ -56,6 +56,11 @@ class AreaConfig:
         Seed of the synthetic generator.
     source
         Where the configuration was read from.
+    comparators
+        Other areas whose real police data the build also processes, for models across
+        areas (the area file's ``comparators`` key): shipped area names or paths to
+        area files (relative paths are read next to this area's file). Loaded by
+        `load_comparators()`.
     """
 
     id: str
@@ -70,6 +75,7 @@ class AreaConfig:
     synthetic_end: str
     synthetic_seed: int
     source: str = field(default="", compare=False)
+    comparators: tuple[str, ...] = ()
 
 
 def _get(d: dict[str, Any], key: str, src: str) -> Any:
@@ -155,7 +161,72 @@ def load_area(name_or_path: str | Path = "lancashire") -> AreaConfig:
         synthetic_end=str(synth.get("end", "2022-10")),
         synthetic_seed=int(synth.get("seed", 1)),
         source=src,
+        comparators=_comparator_names(raw, src),
     )
+
+
+def _comparator_names(raw: dict[str, Any], src: str) -> tuple[str, ...]:
+    """Read the optional ``comparators`` key: a list of distinct area names or paths."""
+    comps = raw.get("comparators")
+    if comps in (None, []):
+        return ()
+    if not isinstance(comps, list) or not all(isinstance(c, str) and c.strip()
+                                              for c in comps):
+        raise ConfigError(f"{src}: 'comparators' must be a list of area names or area files")
+    names = tuple(c.strip() for c in comps)
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{src}: 'comparators' names an area twice: {', '.join(names)}")
+    if str(raw.get("id")) in names:
+        raise ConfigError(f"{src}: 'comparators' names the area itself ({raw.get('id')!r})")
+    return names
+
+
+def load_comparators(area: AreaConfig) -> tuple[AreaConfig, ...]:
+    """Load the comparator areas named by an area's ``comparators`` key.
+
+    Parameters
+    ----------
+    area
+        The configured area. A comparator given as a path is read relative to the
+        folder of ``area.source`` when that is a file; a bare name is a shipped area.
+
+    Returns
+    -------
+    tuple of AreaConfig
+        The comparators, in the order configured (empty when there are none). Their
+        own ``comparators`` are not followed.
+
+    Raises
+    ------
+    ConfigError
+        If a comparator cannot be loaded, or shares an authority or a force with the
+        area or an earlier comparator (its rows would be counted twice).
+    """
+    out: list[AreaConfig] = []
+    here = Path(area.source).parent if area.source and Path(area.source).is_file() else None
+    seen = set(area.authorities)
+    forces = set(area_forces(area))
+    for name in area.comparators:
+        target: str | Path = name
+        if here is not None and Path(name).suffix in {".yml", ".yaml"} \
+                and not Path(name).is_absolute():
+            target = here / name
+        try:
+            comp = load_area(target)
+        except ConfigError as exc:
+            raise ConfigError(f"{area.source}: comparator {name!r}: {exc}") from exc
+        shared = sorted(seen & set(comp.authorities))
+        if shared:
+            raise ConfigError(f"{area.source}: comparator {name!r} shares authorities with "
+                              f"the area or an earlier comparator: {', '.join(shared)}")
+        both = sorted(forces & set(area_forces(comp)))
+        if both:
+            raise ConfigError(f"{area.source}: comparator {name!r} shares a force with the "
+                              f"area or an earlier comparator: {', '.join(both)}")
+        seen |= set(comp.authorities)
+        forces |= set(area_forces(comp))
+        out.append(comp)
+    return tuple(out)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@
 
 The police source always gets two tables: ``police_street`` (real: raw files or
 the embedded aggregate) and ``police_street_synthetic`` (the long synthetic
-series for the time-series pages, calibrated to the real table).
+series for the time-series pages, calibrated to the real table). An area whose file
+names ``comparators`` also gets ``police_street_comparators``: those areas' real
+police data, read the same way (`_comparator_tables()`).
 
 Outputs are deterministic: rows are sorted, parquet metadata carries no
 timestamps, and the manifest holds no dates or absolute paths.
@@ -20,6 +22,7 @@ timestamps, and the manifest holds no dates or absolute paths.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -32,7 +35,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from lvrn_analysis import __version__
-from lvrn_analysis.config.areas import AreaConfig
+from lvrn_analysis.config.areas import AreaConfig, load_comparators
 from lvrn_analysis.processed.store import MANIFEST
 from lvrn_analysis.sources import police
 from lvrn_analysis.sources.registry import SourceSpec, sources
@@ -273,7 +276,8 @@ def build(
     area
         Area configuration.
     raw_dir
-        Folder with real extracts, one sub-folder per source (``police/`` …).
+        Folder with real extracts, one sub-folder per source (``police/`` …), and
+        ``comparators/<area id>/`` for the police files of a comparator area.
     out_dir
         Folder for the parquet tables, quarantine and manifest (replaced).
     synthetic_dir
@@ -332,6 +336,9 @@ def _build(area: AreaConfig, raw: Path, out: Path, syn: Path, synthetic: bool,
         _police_tables(area, _files(syn, pspec), out, "police_street_synthetic", report,
                        "synthetic", desc="police (synthetic)", progress=progress)
 
+    # --- police: the comparator areas' real data (the area file's `comparators`)
+    _comparator_tables(area, raw, out, report, progress)
+
     # --- every other registered source
     for name, spec in specs.items():
         if name == "police":
@@ -358,6 +365,101 @@ def _build(area: AreaConfig, raw: Path, out: Path, syn: Path, synthetic: bool,
     }
     _write_json(out / MANIFEST, manifest)
     return report
+
+
+#: Table of the comparator areas' real police data (`_comparator_tables()`).
+COMPARATORS_TABLE = "police_street_comparators"
+
+
+class _FrameSink:
+    """Collects a kept police table in memory (a `lvrn_analysis.sources.police.KeptSink`).
+
+    For comparator areas (a VRU area each, a few hundred thousand kept rows at most),
+    whose tables are joined before they are written.
+    """
+
+    chunk_rows = KEPT_CHUNK_ROWS
+
+    def __init__(self) -> None:
+        self.parts: list[pd.DataFrame] = []
+
+    def write_frame(self, kept: pd.DataFrame) -> None:
+        """Take the whole kept table."""
+        self.parts.append(kept)
+
+    def write_chunk(self, kept: pa.Table) -> None:
+        """Take the next chunk of the kept table."""
+        self.parts.append(kept.to_pandas(types_mapper={pa.large_string(): pd.StringDtype(),
+                                                       pa.string(): pd.StringDtype()}.get))
+
+    def frame(self) -> pd.DataFrame:
+        """Return the kept table received."""
+        return pd.concat(self.parts, ignore_index=True)
+
+
+def _comparator_tables(area: AreaConfig, raw: Path, out: Path, report: BuildReport,
+                       progress: bool) -> None:
+    """Build `COMPARATORS_TABLE`: the real police data of the area's comparator areas.
+
+    Each comparator (`lvrn_analysis.config.areas.load_comparators()`) is read through
+    `lvrn_analysis.sources.police.ingest()` with its own force and authorities, from
+    the files in ``data/raw/comparators/<id>/`` if there are any, else from its
+    embedded aggregate. The kept tables (sorted by month, then force), their month
+    coverage and their quarantines are joined into one table each; every input file
+    gets a manifest record (rows in = kept + rejected) naming its comparator.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a comparator has neither raw files nor embedded police data.
+    """
+    comps = load_comparators(area)
+    if not comps:
+        return
+    pspec = sources()["police"]
+    kept, cover, quar, origins = [], [], [], []
+    for comp in comps:
+        files = _files(raw, dataclasses.replace(pspec, raw_dir=f"comparators/{comp.id}"))
+        if files:
+            origin = "real"
+        elif comp.embedded_police:
+            files, origin = None, "real (embedded data.police.uk aggregate)"
+        else:
+            raise FileNotFoundError(
+                f"comparator {comp.id!r} of area {area.id!r}: no police files in "
+                f"{raw / 'comparators' / comp.id} and no embedded police data")
+        sink = _FrameSink()
+        got = police.ingest(comp, sink, files, relabel=_relabel_file,
+                            desc=f"police (comparator {comp.id})", progress=progress)
+        for rec in got.records:
+            report.inputs.append(rec | {"table": COMPARATORS_TABLE, "origin": origin,
+                                        "comparator": comp.id})
+        frame = sink.frame()
+        frame.insert(0, "origin", origin)
+        kept.append(frame)
+        cov = got.coverage.copy()
+        cov.insert(0, "origin", origin)
+        cover.append(cov)
+        quar.append(got.quarantine)
+        origins.append(origin)
+        missing = got.missing_months()
+        report.notes.append(
+            f"{COMPARATORS_TABLE}: comparator {comp.id} ({comp.force}), "
+            f"{cov['month'].min():%Y-%m} to {cov['month'].max():%Y-%m}, "
+            + ("; ".join(f"{f} missing {', '.join(m)}" for f, m in missing.items() if m)
+               or "no month missing") + ".")
+    table = pd.concat(kept, ignore_index=True)
+    table = table.sort_values(["month", "force"], kind="mergesort").reset_index(drop=True)
+    report.outputs[_rel(out / f"{COMPARATORS_TABLE}.parquet")] = write_parquet(
+        table, out / f"{COMPARATORS_TABLE}.parquet", KEPT_STATISTICS)
+    report.outputs[_rel(out / f"{COMPARATORS_TABLE}_months.parquet")] = write_parquet(
+        pd.concat(cover, ignore_index=True), out / f"{COMPARATORS_TABLE}_months.parquet")
+    rej = pd.concat(quar, ignore_index=True)
+    rej = rej.sort_values([c for c in ("file", "row", "reason") if c in rej.columns],
+                          na_position="first", kind="mergesort")
+    qpath = out / "quarantine" / f"{COMPARATORS_TABLE}.parquet"
+    report.outputs[_rel(qpath)] = write_parquet(rej, qpath)
+    report.origins[COMPARATORS_TABLE] = "; ".join(dict.fromkeys(origins))
 
 
 def _build_generic(spec: SourceSpec, area: AreaConfig, raw: Path, out: Path, syn: Path,

@@ -97,6 +97,24 @@ def _fingertips() -> SourceSpec:
     return _with_hooks(spec, fingertips)
 
 
+def _indicators_real() -> SourceSpec:
+    from lvrn_analysis.sources import indicators_real
+
+    spec = SourceSpec(
+        name="indicators_real",
+        description="Real indicator values: reduced Fingertips layout (area_code, area_name, "
+                    "period, value, indicator, …) or DfE NCCIS NEET scorecard (real data "
+                    "shipped)",
+        raw_dir="indicators_real",
+        patterns=("*.csv", "*.csv.gz"),
+        load=indicators_real.load_indicators_real,
+        sniff=indicators_real.sniff,
+        person_level=False,
+        processed_name="indicators_real",
+    )
+    return _with_hooks(spec, indicators_real)
+
+
 def _ed() -> SourceSpec:
     from lvrn_analysis.sources import ed
 
@@ -182,7 +200,7 @@ def _programmes() -> SourceSpec:
 #: Factories for every registered source, in build order. Other source modules add
 #: their factory here.
 _FACTORIES: list[Callable[[], SourceSpec]] = [
-    _police, _fingertips, _ed, _crime_tables, _imd, _education, _programmes,
+    _police, _fingertips, _indicators_real, _ed, _crime_tables, _imd, _education, _programmes,
 ]
 
 

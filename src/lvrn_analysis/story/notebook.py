@@ -40,6 +40,10 @@ SOURCE_NAMES: dict[str, str] = {
     "ks4_by_la": "DfE key stage 4 school performance tables, aggregated to local authority",
     "programme_monitoring": "LVRN programme monitoring figures as published in the LVRN "
                             "evaluation report (2021)",
+    "indicators_real": "OHID Fingertips values for every English authority and DfE NCCIS "
+                       "NEET scorecards (OGL v3.0)",
+    "police_street_comparators": "data.police.uk street-level crime of the comparator "
+                                 "area(s) (OGL v3.0)",
 }
 
 

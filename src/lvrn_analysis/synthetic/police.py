@@ -1,7 +1,8 @@
 """Synthetic data.police.uk street-level files, calibrated to the real months.
 
-The real Lancashire extract starts after the LVRN began (and has gaps), so the
-time-series pages need a longer series. This module writes one file per month
+The real Lancashire extract (November 2018 to October 2022) has only four months
+before the LVRN's go-live (March to November 2019 are missing), so the time-series
+pages need a longer series. This module writes one file per month
 in **exactly** the real format (``YYYY-MM-<force>-street.csv``, the 12-column
 header, ASB rows without Crime ID, rows without LSOA, a few LSOAs outside the
 area, a few Crime IDs published twice), which the build then reads with the

@@ -67,7 +67,6 @@ FINGERTIPS_FACTOR_LABELS: dict[str, str] = {
     "neet": "16-17 year olds NEET or not known, % (synthetic)",
     "low_income": "Children in low-income families, % (synthetic)",
     "attainment8": "Attainment 8, Fingertips (synthetic; protective)",
-    "ks4_att8": "Attainment 8, DfE school tables (synthetic; protective)",
 }
 
 
@@ -86,8 +85,8 @@ def geography_table() -> pd.DataFrame:
          "real", "risk factor"),
         ("Fingertips indicators", "local authority (district & UA)", "synthetic",
          "profile; illustrative outcome and risk factors"),
-        ("DfE key stage 4 attainment", "school, aggregated to local authority", "synthetic",
-         "illustrative risk factor"),
+        ("DfE key stage 4 attainment and disadvantage", "school, aggregated to district (files "
+         "of Lancashire County and Leicestershire only)", "real", "risk factor"),
     ]
     return pd.DataFrame(rows, columns=["Data", "Finest geography in this build",
                                        "Real or synthetic", "Role"])
@@ -142,8 +141,10 @@ def fingertips_model_data(fingertips: pd.DataFrame, authorities: pd.DataFrame,
     authorities
         ``la_code``, ``la_name`` of the area's authorities.
     ks4
-        Optional processed ``ks4_by_la`` table: adds ``ks4_att8``, the mean Attainment 8
-        of state-funded schools over the years published.
+        Optional processed ``ks4_by_la`` table of a **synthetic** build: adds
+        ``ks4_att8``, the mean Attainment 8 of state-funded schools over the years
+        published. A real table is ignored (real values are not mixed into the synthetic
+        illustration; `lvrn_analysis.story.causes.attainment` shows them).
 
     Returns
     -------
@@ -163,7 +164,8 @@ def fingertips_model_data(fingertips: pd.DataFrame, authorities: pd.DataFrame,
     for iid, col in FINGERTIPS_FACTORS.items():
         out[col] = out["la_code"].map(ft[ft["indicator_id"] == iid].groupby("area_code")[
             "value"].mean())
-    if ks4 is not None:
+    origin = pd.Series(dtype="str") if ks4 is None else ks4.get("origin", pd.Series(dtype="str"))
+    if ks4 is not None and not origin.astype("str").str.startswith("real").any():
         out["ks4_att8"] = out["la_code"].map(ks4.groupby("la_code")["att8"].mean())
     return out.reset_index(drop=True)
 

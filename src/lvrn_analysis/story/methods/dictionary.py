@@ -217,8 +217,9 @@ def data_dictionary(directory: Path | str | None = None) -> pd.DataFrame:
                 described.add(col)
             for col, typ in table_cols.items():
                 if col not in described:
+                    extra = getattr(source_module(spec), "PROCESSED_COLUMNS", {})
                     part.append({"column": col, "raw header": "", "type": typ,
-                                 "description": EXTRA_COLUMNS.get(col, ""),
+                                 "description": extra.get(col, EXTRA_COLUMNS.get(col, "")),
                                  "in processed table": "yes"})
         for r in part:
             if not r["description"]:
