@@ -303,3 +303,49 @@ def test_to_csv_and_sidecar(tmp_path):
     assert roles["n"] == "count" and roles["rate"] == "derived"
     assert dc.scan_csv(path) == []
     assert "[controlled]" in repr(pub)
+
+
+# ---------------------------------------------------------------------------
+# footnotes only where they apply; lineage (issue 14)
+# ---------------------------------------------------------------------------
+
+
+def test_footnote_only_under_tables_with_counts():
+    text = pd.DataFrame({"source": ["police"], "what": ["street-level crime"]})
+    doc = dc.publish(text, source="documentation", count_cols=[])
+    html = doc.to_html()
+    assert "lvrn-disclosure-note" not in html and "not registered as exempt" not in html
+    assert 'data-lvrn-disclosure="controlled"' in html and dc.scan_html(html) == []
+    assert "not registered" not in repr(doc)
+    counted = _published().to_html()
+    assert "lvrn-disclosure-note" in counted and "counts of 1 to 7" in counted
+    # a table with derived columns only still gets it
+    rates = dc.publish(pd.DataFrame({"n": [40], "rate": [1.5]}), source=ED, count_cols="n",
+                       derived_cols={"rate": "n"})
+    assert "lvrn-disclosure-note" in rates.to_html()
+
+
+def test_synthetic_lineage_replaces_the_exemption_reason(tmp_path):
+    from lvrn_analysis.processed.lineage import Lineage
+
+    lin = Lineage.from_origins(["fingertips"], {"fingertips": "synthetic"})
+    df = pd.DataFrame({"area": ["A", "B"], "count": [40, 52]})
+    pub = dc.publish(df, source="fingertips", count_cols="count", lineage=lin,
+                     caption="Violence offences")
+    assert "already-published" not in pub.footnote() and "SYNTHETIC" in pub.footnote()
+    html = pub.to_html()
+    assert "<caption>SYNTHETIC DATA. Violence offences</caption>" in html
+    assert 'data-lvrn-lineage="synthetic"' in html and "lvrn-lineage" in html
+    path = pub.to_csv(tmp_path / "ft.csv")
+    back = pd.read_csv(path)
+    assert back.columns[0] == dc.STATUS_COLUMN and back[dc.STATUS_COLUMN].eq("SYNTHETIC").all()
+    assert back["count"].tolist() == [40, 52]
+    meta = json.loads((tmp_path / "ft.csv-metadata.json").read_text())
+    assert meta["lvrn:synthetic"] is True and "already-published" not in json.dumps(meta)
+    assert meta["lvrn:lineage"]["sources"] == ["fingertips"]
+    assert dc.scan_csv(path) == []
+    real = dc.publish(df, source="fingertips", count_cols="count")
+    assert "already-published" in real.footnote() and real.lineage.status == "undeclared"
+    with pytest.raises(ValueError, match="reserved"):
+        dc.publish(df.rename(columns={"area": dc.STATUS_COLUMN}), source="fingertips",
+                   count_cols="count", lineage=lin).to_csv(tmp_path / "clash.csv")

@@ -1,4 +1,6 @@
-"""ED profile, Box 1 snapshot, benchmarks and coverage, on small hand-made frames.
+"""ED profile, the ED Navigator caseload snapshot (Box 1), benchmarks and coverage.
+
+All on small hand-made frames.
 
 Disclosure expectations are worked out by hand from the project rule (counts of
 1-7 suppressed, others rounded to 5, secondary suppression of the next-smallest
@@ -18,7 +20,7 @@ from matplotlib.patches import Rectangle
 
 from lvrn_analysis.charts import ed as ed_charts
 from lvrn_analysis.config.areas import load_area
-from lvrn_analysis.sources import ed
+from lvrn_analysis.sources import ed, navigator
 from lvrn_analysis.sources.programmes import default_inputs, load_programmes
 from lvrn_analysis.stats import disclosure as dc
 from lvrn_analysis.story import ed_profile
@@ -208,11 +210,81 @@ def test_repeat_table_looks_back_before_the_period():
     assert pub.loc["Total", "percent_repeat"] == pytest.approx(25.0)
 
 
+def _sentences_with_numbers(text: str) -> list[str]:
+    import re
+    return [t for t in re.split(r"(?<=[.!?])\s+(?=[A-Z*])", text) if re.search(r"\d", t)]
+
+
+def test_ed_prose_calls_every_synthetic_number_illustrative():
+    n = 400
+    loc = (["public_place"] * 150 + ["home"] * 120 + ["licensed_premises"] * 80
+           + ["unknown"] * 50)
+    means = (["body_part"] * 220 + ["sharp_object"] * 60 + ["unknown"] * 80
+             + ["blunt_object"] * 40)
+    alc = (["Y", "N", "U", "N"] * 100)
+    drg = (["N", "Y", "N", "U"] * 100)
+    d = attendances(n, incident_location_group=loc, means_of_assault_group=means,
+                    alcohol_involved=alc, drugs_involved=drg,
+                    age=[15, 25, 35, 45] * 100, sex=["1", "2", "1", "1"] * 100)
+    d["origin"] = "synthetic"
+    place = ed_profile.one_way_table(d, "incident_location_group",
+                                     field_name="incident_location_type", label="Place",
+                                     caption="c")
+    means_t = ed_profile.one_way_table(d, "means_of_assault_group",
+                                       field_name="means_of_assault", label="Means",
+                                       caption="c")
+    people, _ = ed_profile.age_sex_table(d, caption="c")
+    start = end = pd.Timestamp("2022-01-01")
+
+    def texts(synthetic: bool) -> list[str]:
+        return [ed_profile.place_means_text(place, means_t, synthetic=synthetic),
+                ed_profile.alcohol_drugs_text(ed_profile.alcohol_drugs_table(d, caption="c"),
+                                              synthetic=synthetic),
+                ed_profile.people_text(people, synthetic=synthetic),
+                ed_profile.time_text(ed_profile.hour_weekday_table(d, caption="c"),
+                                     synthetic=synthetic),
+                ed_profile.repeat_text(ed_profile.repeat_table(d, start, end, caption="c"),
+                                       synthetic=synthetic)]
+
+    knife = [t for t in _sentences_with_numbers(texts(True)[0]) if "knife" in t]
+    assert knife and "illustrative" in knife[0]
+    for text in texts(True) + [ed_profile.period_text(d, start, end)]:
+        for sentence in _sentences_with_numbers(text):
+            if "suppress" in sentence:  # counts of table cells, not of attendances
+                continue
+            assert "synthetic" in sentence or "illustrative" in sentence, sentence
+    for text in texts(False) + [ed_profile.period_text(d.assign(origin="real"), start, end)]:
+        assert "synthetic" not in text and "illustrative" not in text
+
+
 # --------------------------------------------------------------------------- Box 1
 
 
+def caseload(n: int, *, start: str = "2020-06-01 14:00", freq: str = "21h",
+             site: str = ed_profile.NAVIGATOR_SITE, **cols: object) -> pd.DataFrame:
+    """``n`` ED Navigator contacts in the processed ``navigator_contacts`` schema."""
+    t = pd.date_range(start, periods=n, freq=freq)
+    age = pd.Series(cols.pop("age", [25] * n), dtype="int64")
+    d = pd.DataFrame({
+        "contact_id": [f"C{i:05d}" for i in range(n)],
+        "ed_site": site,
+        "attendance_datetime": t,
+        "attendance_month": t.to_period("M").to_timestamp(),
+        "weekday": np.asarray(WEEKDAYS, dtype=object)[t.day_of_week],
+        "is_night": t.hour.isin(ed.NIGHT_HOURS),
+        "age": age, "age_band": navigator.age_band(age),
+        "sex": "1", "referral_reason": "violence", "presenting_complaint": "facial_injury",
+        "arrival_mode": "own_transport", "alcohol_factor": "N", "drugs_factor": "N",
+        "contact": "face_to_face", "onward_referral": "none",
+    })
+    for k, v in cols.items():
+        d[k] = v
+    d["contact_attempted"] = d["contact"] != "none"
+    return d
+
+
 def box1_month() -> pd.DataFrame:
-    """32 June 2020 attendances at the navigator site with the report's Box 1 quotas."""
+    """32 June 2020 contacts at the navigator site with the report's Box 1 quotas."""
     n = 32
     days = pd.date_range("2020-06-01", "2020-06-30", freq="D")
     mondays = [x for x in days if x.day_of_week == 0]
@@ -220,72 +292,90 @@ def box1_month() -> pd.DataFrame:
     dates = (mondays * 2)[:7] + (others * 2)[:25]
     hours = [23] * 13 + [14] * 19
     t = pd.DatetimeIndex([d + pd.Timedelta(hours=h) for d, h in zip(dates, hours, strict=True)])
-    d = attendances(n, site=ed_profile.NAVIGATOR_SITE,
-                    age=[20] * 15 + [35] * 17, sex=["1"] * 21 + ["2"] * 11,
-                    presenting_complaint_group=["head_injury"] * 10 + ["facial_injury"] * 22,
-                    arrival_mode_group=["ambulance"] * 12 + ["own_transport"] * 20,
-                    alcohol_involved=["Y"] * 7 + ["N"] * 25,
-                    drugs_involved=["Y"] * 3 + ["N"] * 4 + ["Y"] * 4 + ["N"] * 21,
-                    referral_group=["navigator"] * 29 + ["idva"] * 3)
-    d["arrival_datetime"] = t
-    d["arrival_month"] = t.to_period("M").to_timestamp()
+    d = caseload(n, age=[20] * 15 + [35] * 17, sex=["1"] * 21 + ["2"] * 11,
+                 presenting_complaint=["head_injury"] * 10 + ["facial_injury"] * 22,
+                 arrival_mode=["ambulance"] * 12 + ["own_transport"] * 20,
+                 alcohol_factor=["Y"] * 7 + ["N"] * 25,
+                 drugs_factor=["Y"] * 3 + ["N"] * 4 + ["Y"] * 4 + ["N"] * 21,
+                 referral_reason=["violence"] * 18 + ["self_harm"] * 8 + ["overdose"] * 6,
+                 contact=["face_to_face"] * 17 + ["telephone"] * 12 + ["none"] * 3)
+    d["attendance_datetime"] = t
+    d["attendance_month"] = t.to_period("M").to_timestamp()
     d["weekday"] = np.asarray(WEEKDAYS, dtype=object)[t.day_of_week]
     d["is_night"] = t.hour.isin(ed.NIGHT_HOURS)
     return d
 
 
-def test_box1_counts_agree_with_sources_ed_box1_profile():
+def test_box1_counts_agree_with_sources_navigator_box1_profile():
     d = box1_month()
     mine = ed_profile.box1_counts(d)
-    prof = ed.box1_profile(d, ed_profile.NAVIGATOR_SITE, "2020-06").set_index("measure")
+    prof = navigator.box1_profile(d, ed_profile.NAVIGATOR_SITE, "2020-06").set_index("measure")
     num = prof["numerator"]
     assert mine["attendances"] == num["attendances"] == 32
     for key, measure in (("male", "percent_male"), ("female", "percent_female"),
                          ("aged_18_30", "percent_aged_18_30"),
                          ("head_injury", "percent_head_injury"),
                          ("ambulance", "percent_ambulance"), ("night", "percent_night"),
-                         ("alcohol", "alcohol_involved"), ("drugs", "drugs_involved"),
-                         ("both", "alcohol_and_drugs")):
+                         ("contact", "contact_attempted"),
+                         ("alcohol", "influencing_factor_alcohol"),
+                         ("drugs", "influencing_factor_drugs"),
+                         ("both", "influencing_factor_both"),
+                         ("violence", "reason_violence"), ("self_harm", "reason_self_harm"),
+                         ("overdose", "reason_overdose")):
         assert mine[key] == num[measure], key
     assert prof.loc["percent_male", "value"] == 65.6 and prof.loc["percent_night", "value"] == 40.6
     assert prof.loc["busiest_weekday", "value"] == ed_profile.busiest_weekday(d) == "Monday"
-    assert (mine["monday"], mine["navigator"]) == (7, 29)
+    assert (mine["monday"], mine["contact"]) == (7, 29)
 
 
-def test_box1_table_suppresses_the_month_and_publishes_the_year(programmes):
+def test_box1_table_is_the_navigator_caseload_under_control(programmes):
     june = box1_month()
-    year = attendances(12 * 40, start="2020-04-01 00:30", freq="18h",
-                       site=ed_profile.NAVIGATOR_SITE,
-                       alcohol_involved=(["Y"] * 3 + ["N"] * 5) * 60,
-                       drugs_involved=(["Y"] * 1 + ["N"] * 3) * 120,
-                       referral_group=(["navigator"] * 1 + ["none"] * 3) * 120)
-    year = year[year["arrival_month"] != pd.Timestamp("2020-06-01")]
+    year = caseload(12 * 40, start="2020-04-01 00:30", freq="18h",
+                    alcohol_factor=(["Y"] * 3 + ["N"] * 5) * 60,
+                    drugs_factor=(["Y"] * 1 + ["N"] * 3) * 120,
+                    referral_reason=(["violence"] * 2 + ["self_harm", "overdose"]) * 120,
+                    contact=(["face_to_face"] * 3 + ["none"]) * 120)
+    year = year[year["attendance_month"] != pd.Timestamp("2020-06-01")]
     d = pd.concat([june, year], ignore_index=True)
     spec = ed_profile.box1_table(d, programmes)
+    assert spec.source == ed_profile.NAVIGATOR_SOURCE == "navigator_contacts"
+    assert spec.caption.startswith("SYNTHETIC data.") and "caseload" in spec.caption
+    assert "assault attendances" not in spec.caption
     df = spec.df.set_index("measure")
     rep = df.columns[0]
     assert "§5.2" in rep
     assert df.loc["Male", rep] == "65.6%"
-    assert df.loc["Alcohol involved", rep] == "at least 7"
+    assert df.loc["Influencing factor: alcohol", rep] == "at least 7"
     assert df.loc["Arrived on a Monday", rep] == "Monday busiest"
-    assert df.loc["Attendances", rep] == "32"
+    assert df.loc["Attendances in the navigators' caseload", rep] == "32"
+    assert df.loc["Contact attempted (face to face or telephone)", rep] == "29"
+    assert df.loc["Reason: self-harm", rep] == "not given"
     m_cnt, y_cnt = spec.count_cols
     assert m_cnt == "June 2020: count" and y_cnt == "April 2020 to March 2021: count"
     pub = spec.published()
     fr = pub.frame.set_index("measure")
     hidden = [m for m, h in zip(fr.index, pub.suppressed[m_cnt], strict=True) if h]
-    assert hidden == ["Arrived on a Monday", "Alcohol involved", "Drugs involved",
-                      "Alcohol and drugs both involved"]
+    assert hidden == ["Arrived on a Monday", "Influencing factor: alcohol",
+                      "Influencing factor: drugs", "Influencing factors: alcohol and drugs",
+                      "Reason: overdose"]
     assert not pub.suppressed[y_cnt].any()
     # 29 of 32 published as 30 of 30
-    nav = fr.loc["Referred to the ED Navigator (report: contact attempted)"]
+    nav = fr.loc["Contact attempted (face to face or telephone)"]
     assert nav[m_cnt] == 30 and nav["June 2020: %"] == pytest.approx(100.0)
-    assert pd.isna(fr.loc["Alcohol involved", "June 2020: %"])
+    assert pd.isna(fr.loc["Influencing factor: alcohol", "June 2020: %"])
     assert fr.loc["Male", "June 2020: %"] == pytest.approx(100 * 20 / 30)
     assert dc.scan_html(pub.to_html()) == []
-    text = ed_profile.box1_text(spec)
-    assert "**4 of the 12 Box 1 counts for June 2020 cannot be published**" in text
-    assert "0 of the 12" in text
+    text = ed_profile.box1_text(spec, programmes)
+    assert text.startswith("Before disclosure control, the synthetic records for June 2020 "
+                           "give exactly the report's figures")
+    assert "**5 of the 15 counts for June 2020 cannot be published**" in text
+    assert "contact attempted with 29 of 32 attendances becomes 30 of 30" in text
+    assert "0 of the 15" in text
+    assert "416 contacts" in text and "illustrative" in text
+    # a month that differs from the report gets no "exactly" sentence
+    other = box1_month().assign(sex="2")
+    text2 = ed_profile.box1_text(ed_profile.box1_table(pd.concat([other, year]), programmes))
+    assert "exactly" not in text2
 
 
 def test_box1_table_without_go_live_needs_a_year(programmes):
@@ -357,6 +447,8 @@ def test_fingertips_benchmark_against_england_and_area(area):
                           "lower_ci": [0.5], "upper_ci": [1.5]}), {"value": 1.2},
             area_label="Area"), out, area_label="Area")
     assert "agrees with the export's own *compared to England* column for 3 of 3" in text
+    worse = [t for t in _sentences_with_numbers(text) if "authorities are worse" in t]
+    assert worse and "illustrative" in worse[0]
 
 
 def test_benchmark_grid_and_counts(area):

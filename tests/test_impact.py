@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,12 +12,12 @@ import pandas as pd
 import pytest
 
 from lvrn_analysis.config.areas import load_area
+from lvrn_analysis.config.geography import monthly_populations, populations
 from lvrn_analysis.config.outcomes import load_framework, parse_framework
 from lvrn_analysis.its import fit_its, simulate_series
 from lvrn_analysis.story import impact
 from lvrn_analysis.story.impact.counterfactual import _averted_total
 from lvrn_analysis.story.impact.formatting import month_runs
-from lvrn_analysis.story.impact.series import _nearest_mid_year
 from lvrn_analysis.story.impact.truth import flag_counts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,24 +61,42 @@ def results(series, truth, fw):
 
 
 # ------------------------------------------------------------------ populations and series
-@pytest.mark.filterwarnings("ignore:Timestamp.dayofyear is deprecated")
-def test_monthly_population_uses_nearest_mid_year(area):
-    months = pd.to_datetime(["2016-01-01", "2019-12-01", "2020-01-01", "2021-06-01",
-                             "2021-07-01", "2022-10-01"])
+def test_monthly_population_interpolates_between_mid_years(area):
+    months = pd.to_datetime(["2016-01-01", "2019-06-01", "2019-07-01", "2020-01-01",
+                             "2021-06-01", "2021-07-01", "2022-06-01", "2022-07-01",
+                             "2022-10-01"])
     pop = impact.monthly_population(area, months)
     assert len(pop) == 14 * len(months)
-    bp = pop[pop["la_code"] == BLACKPOOL].set_index("date")["mid_year"]
-    assert bp.tolist() == [2019, 2019, 2020, 2020, 2022, 2022]
-    from lvrn_analysis.config.geography import populations
-    from lvrn_analysis.story.profile import nearest_mid_year
+    assert list(pop.columns) == ["la_code", "date", "population", "basis"]
+    ref = populations(area).set_index(["la_code", "mid_year"])["population"].astype(float)
+    bp = pop[pop["la_code"] == BLACKPOOL].set_index("date")
+    p19, p20, p22 = (ref[(BLACKPOOL, y)] for y in (2019, 2020, 2022))
+    # carried back before mid-2019 and forward after mid-2022, interpolated between
+    assert bp["basis"].tolist() == ["carried back"] * 2 + ["interpolated"] * 5 + [
+        "carried forward"] * 2
+    assert bp.loc["2016-01-01", "population"] == p19 == bp.loc["2019-06-01", "population"]
+    assert bp.loc["2022-07-01", "population"] == p22 == bp.loc["2022-10-01", "population"]
+    # mid-January 2020 is 200.5 days after 30 June 2019 (366 days to 30 June 2020)
+    mid_jan = pd.Timestamp("2020-01-16 12:00")
+    w = (mid_jan - pd.Timestamp("2019-06-30")) / (pd.Timestamp("2020-06-30")
+                                                    - pd.Timestamp("2019-06-30"))
+    assert bp.loc["2020-01-01", "population"] == pytest.approx(p19 + w * (p20 - p19))
+    # mid-2021 is missing: the line runs from mid-2020 to mid-2022
+    assert p20 < bp.loc["2021-06-01", "population"] < bp.loc["2021-07-01", "population"] < p22
 
-    for d in pd.date_range("2015-01-01", "2024-12-01", freq="MS"):
-        assert _nearest_mid_year(d, [2019, 2020, 2022]) == nearest_mid_year(
-            d, d, [2019, 2020, 2022])
 
-    ref = populations(area).set_index(["la_code", "mid_year"])["population"]
-    for r in pop.itertuples(index=False):
-        assert r.population == ref[(r.la_code, r.mid_year)]
+def test_monthly_population_is_the_one_rule_and_has_no_steps(area):
+    months = pd.date_range("2016-01-01", "2022-10-01", freq="MS")
+    pop = impact.monthly_population(area, months)
+    pd.testing.assert_frame_equal(pop, monthly_populations(area, months))
+    wide = pop.pivot(index="date", columns="la_code", values="population")
+    step = wide.pct_change().abs().iloc[1:]
+    # the largest monthly change (Burnley, +6.9 % over two years) is far below a step
+    assert step.max().max() < 0.004
+    # the old nearest-estimate rule stepped by 6.9 % (Burnley) in July 2021
+    assert step.loc["2021-07-01"].max() < 0.004
+    with pytest.raises(ValueError, match="no mid-year population estimate for E99"):
+        monthly_populations(dataclasses.replace(area, authorities=("E99999999",)), months)
 
 
 def test_series_shape_no_gaps_and_offsets(series, tables, area):
@@ -106,8 +125,11 @@ def test_series_shape_no_gaps_and_offsets(series, tables, area):
     direct = sel.groupby("month")["count"].sum()
     bp = series[series["area_code"] == BLACKPOOL].set_index("date")["count"]
     assert (bp.to_numpy() == direct.reindex(bp.index).to_numpy()).all()
-    # population offsets step only at the mid-year changes (2019 -> 2020 -> 2022)
-    assert series.loc[series["area_code"] == BLACKPOOL, "population"].nunique() == 3
+    # population offsets are the interpolated monthly populations (no steps)
+    bp_pop = series.loc[series["area_code"] == BLACKPOOL].set_index("date")["population"]
+    ref = monthly_populations(area, bp_pop.index).set_index(["la_code", "date"])["population"]
+    assert np.allclose(bp_pop.to_numpy(), ref.loc[BLACKPOOL].reindex(bp_pop.index).to_numpy())
+    assert bp_pop.pct_change().abs().max() < 0.004
 
 
 def test_real_series_keeps_gaps(tables, area, fw):
@@ -173,8 +195,13 @@ def test_month_runs():
 # ------------------------------------------------------------------ ground truth
 def test_ground_truth_recovered(results, truth, fw):
     eff = impact.injected_effects(truth, fw)
-    assert eff == [{"indicator_id": VIOLENCE, "area_code": BLACKPOOL, "rate_ratio": 0.85,
-                    "start": pd.Timestamp("2019-10-01")}]
+    assert len(eff) == 1
+    assert {k: eff[0][k] for k in ("indicator_id", "area_code", "rate_ratio", "start",
+                                   "slope_ratio_per_year")} == {
+        "indicator_id": VIOLENCE, "area_code": BLACKPOOL, "rate_ratio": 0.85,
+        "start": pd.Timestamp("2019-10-01"), "slope_ratio_per_year": 1.0}
+    assert len(eff[0]["averted_by_month"]) == 37  # October 2019 to October 2022
+    assert 0.95 < eff[0]["area_total_level_ratio"] < 1.0
     ev = results[results["status"] == "evaluated"]
     assert len(ev) == 14
     bp = ev[ev["area_code"] == BLACKPOOL].iloc[0]
@@ -200,8 +227,42 @@ def test_overview_and_table(results, fw):
     assert (ov["Status"] == "not evaluated: no data").sum() == len(fw.indicators) - 1
     tab = impact.framework_table(results, fw)
     assert len(tab) == 14
-    assert {"Verdict", "Level change RR (95% CI)", "p (Holm)", "Check"} <= set(tab.columns)
+    assert {"Verdict (level)", "Level change RR (95% CI)", "Level: interval of the verdict",
+            "p (Holm)", "Slope per year (interval of the verdict)", "Slope p (Holm)",
+            "Verdict (slope)", "Check"} <= set(tab.columns)
     assert not any("count" in c.lower() for c in tab.columns)
+
+
+def _shown_interval(text):
+    import re
+
+    m = re.search(r"([0-9.]+) to ([0-9.]+) \(([0-9.]+)%\)", text)
+    return float(m.group(1)), float(m.group(2)), float(m.group(3))
+
+
+def test_verdicts_never_contradict_the_interval_shown(results, fw):
+    """Property over the published table: each verdict agrees with the interval beside it."""
+    tab = impact.framework_table(results, fw)
+    slope_col = "Slope per year (interval of the verdict)"
+    for row in tab.to_dict("records"):
+        lib = row["Polarity"] == "lower is better"
+        for verdict, shown in ((row["Verdict (level)"], row["Level: interval of the verdict"]),
+                               (row["Verdict (slope)"], row[slope_col])):
+            lo, hi, level = _shown_interval(shown)
+            assert 95 <= level < 100
+            if verdict == "improved":
+                assert (hi < 1) if lib else (lo > 1)
+            elif verdict == "worsened":
+                assert (lo > 1) if lib else (hi < 1)
+            else:
+                assert verdict.startswith("no detectable change") and lo <= 1 <= hi
+        # a single-test interval that excludes 1 beside "no detectable change" is explained
+        lo95, hi95 = _shown_interval(row["Level change RR (95% CI)"].replace(")", " (95%)"))[:2]
+        if (lo95 > 1 or hi95 < 1) and row["Verdict (level)"].startswith("no detectable"):
+            assert "after Holm" in row["Verdict (level)"]
+    text = impact.verdict_rule(results, fw)
+    assert "Holm 1979" in text and "registered" in text
+    assert fw.plan().primary.label.lower() in text
 
 
 def test_check_is_polarity_aware(fw):
@@ -225,15 +286,20 @@ def test_check_is_polarity_aware(fw):
     assert out_lib["check"].iloc[0] == "wrong direction"
 
 
-def test_design_comparison_shows_level_only_bias(series, truth, fw):
+def test_design_comparison_untouched_areas_unbiased(series, truth, fw):
+    plan = fw.plan()
+    level_label = next(d.label for d in plan.sensitivity if not d.controlled)
     designs = impact.compare_designs(series, truth, fw, designs={
         k: v for k, v in impact.DESIGNS.items() if not v[1]})
     tab = impact.design_table(designs)
     assert len(tab) == 2
-    lvl, prim = (flag_counts(d) for d in designs.values())
-    # the recording-trend plateau biases the level-only model downwards in untouched areas
-    assert lvl["mean_rr_untouched"] < prim["mean_rr_untouched"]
-    assert abs(prim["mean_rr_untouched"] - 1) < 0.03
+    assert list(designs)[0] == plan.primary.label  # the registered primary comes first
+    lvl, prim = flag_counts(designs[level_label]), flag_counts(designs[plan.primary.label])
+    # with populations interpolated in the generator and the offsets alike, neither
+    # design is biased in the untouched areas (the stepped offsets of the nearest
+    # mid-year rule used to pull the level-only model down)
+    assert abs(lvl["mean_rr_untouched"] - 1) < 0.02
+    assert abs(prim["mean_rr_untouched"] - 1) < 0.02
 
 
 # ------------------------------------------------------------------ key series and averted
@@ -243,11 +309,22 @@ def test_key_series_and_averted(series, truth, fw, area):
     assert keys[0].area_code == BLACKPOOL and keys[0].true_rate_ratio == 0.85
     assert keys[1].area_code == impact.TOTAL_CODE and keys[1].name.startswith("Pan-Lancashire")
     assert 0.95 < keys[1].true_rate_ratio < 1.0
+    # the truth in the page's terms: the treated series and the total share the averted
+    # count recorded by the generator; the untouched series averted nothing
+    rec = next(r for r in truth if r.get("effect") == "level")
+    assert keys[0].true_averted == pytest.approx(rec["averted_post"], abs=0.01)
+    assert keys[1].true_averted == pytest.approx(rec["averted_post"], abs=0.01)
+    assert keys[2].true_averted == 0.0
+    assert keys[1].true_rate_ratio == rec["area_total"]["implied_level_ratio"]
     s = series[(series["area_code"] != impact.TOTAL_CODE) & (series["area_code"] != BLACKPOOL)]
     assert keys[2].area_code == s.groupby("area_code")["count"].sum().idxmax()
     fits = {k: impact.fit_key(series, k) for k in (keys[0], keys[2])}
     tab = impact.averted_table(fits)
     assert len(tab) == 2 and tab["observed"].dtype.kind == "i"
+    assert tab["True averted"].tolist() == [f"{rec['averted_post']:,.0f}", "0"]
+    assert set(tab["Step: truth inside"]) <= {"yes", "no"}
+    text = impact.averted_sentence(fits)
+    assert f"true number averted: {rec['averted_post']:,.0f}" in text
     bp = _averted_total(impact.step_only(fits[keys[0]]))
     assert 0.08 < bp["share"] < 0.25 and bp["low"] > 0
     un = _averted_total(impact.step_only(fits[keys[2]]))

@@ -258,7 +258,38 @@ def test_framework_links_name_real_indicators_and_gaps():
     assert (first["What is missing"] != "").sum() == sum(
         bool(p.framework_gap) for p in iv.PROGRAMMES.values())
     assert (links.drop(first.index)["What is missing"] == "").all()
-    assert "4 of 10 programmes" in iv.framework_gap_sentence(links)
+    sentence = iv.framework_gap_sentence(links)
+    n = len(iv.PROGRAMMES)
+    assert f"**4 of the {n} programmes** this page follows" in sentence
+    # the programme left out of the count is named, with the reason, in the same sentence
+    assert "Youth Commission is not counted" in sentence.split(". ")[0]
+
+
+def test_monitoring_overview_explains_how_report_entries_become_page_programmes(df):
+    text = iv.monitoring_overview(df)
+    entries = df.loc[df["programme_id"] != "needs_assessment", "programme_id"].nunique()
+    first = text.split(". ")[0]
+    # both counts, and why they differ, in one sentence
+    assert f"**{entries} programmes and pieces of work**" in first
+    assert f"follows as **{len(iv.PROGRAMMES)} programmes**" in first
+    assert "Engage team (Blackburn with Darwen) are taken together as Exploitation" in first
+    assert "Youth Commission on Crime Reduction and Prevention is described on its own" in first
+    # every monitoring entry is either a page programme's or set apart with a reason
+    names = dict(df[["programme_id", "programme"]].drop_duplicates().itertuples(index=False,
+                                                                               name=None))
+    names.pop("needs_assessment")
+    scope = iv.programme_scope(names)
+    assert scope["unplaced"] == []
+    placed = sum(len(p.monitoring_ids) for p in iv.PROGRAMMES.values())
+    assert placed + len(scope["apart"]) == entries
+
+
+def test_no_internal_notes_in_displayed_figures(df):
+    shown = pd.concat([iv.programme_figures(df, pid) for pid in iv.PROGRAMMES], ignore_index=True)
+    checks = iv.consistency_checks(df)
+    for text in list(shown["Note"]) + list(checks["Comment"]):
+        for note in ("DESIGN.md", "design notes", "to be checked", "from memory"):
+            assert note not in str(text)
 
 
 # ----------------------------------------------------------------------- ED comparison
@@ -305,3 +336,5 @@ def test_ed_repeat_display_rounds_and_recomputes(df):
     assert pub.frame["percent"].iloc[0] == pytest.approx(13.3)  # already rounded: unchanged
     sentence = iv.ed_repeat_sentence(disp, df)
     assert "**synthetic**" in sentence and "13.3%" in sentence and "4 of 122" in sentence
+    # the synthetic shares are called illustrative in the sentence that quotes them
+    assert "illustrative" in sentence.split(". ")[0] and "13.3%" in sentence.split(". ")[0]

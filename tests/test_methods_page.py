@@ -67,7 +67,7 @@ def test_dictionary_describes_every_processed_column(processed):
 
 def test_sources_overview_flags_person_level(processed):
     ov = mp.sources_overview(processed)
-    assert list(ov.loc[ov["person-level"] == "yes", "source"]) == ["ed"]
+    assert list(ov.loc[ov["person-level"] == "yes", "source"]) == ["ed", "navigator"]
     assert (ov["origin in this build"] != "not built").all()
     assert ov["raw folder"].str.match(r"^data/raw/\w+/$").all()
 
@@ -146,7 +146,7 @@ def test_files_for_csv_splits_person_level(man):
     person = mp.files_for_csv(files, person_level=True)
     other = mp.files_for_csv(files, person_level=False)
     assert len(person) + len(other) == len(files)
-    assert set(person["table"]) == {"ed_attendances"}
+    assert set(person["table"]) == {"ed_attendances", "navigator_contacts"}
     assert "person_level" not in other.columns
 
 

@@ -186,8 +186,21 @@ def test_curated_indicators():
     assert set(cur["polarity"]) <= {"low_is_good", "high_is_good", "no_judgement"}
     assert set(cur["year_type"]) <= {"financial", "academic", "calendar"}
     assert cur["why_it_matters"].str.len().gt(20).all()
-    readme = (Path(ft.__file__).parents[1] / "reference" / "fingertips" / "README.md").read_text()
-    assert "recalled" in readme.lower() or "from memory" in readme.lower()
+    ref = Path(ft.__file__).parents[1] / "reference"
+    readme = (ref / "fingertips" / "README.md").read_text()
+    assert "not** been checked against the live fingertips api" in readme.lower()
+    # no internal working notes on what readers see
+    for note in ("from memory", "web access", "brief", "recalled"):
+        assert note not in readme.lower() and not cur["confidence"].str.contains(note).any()
+    # "confirmed" only where a shipped real export names the same ID
+    assert set(cur["confidence"]) <= {"confirmed by a real export", "not yet confirmed",
+                                      "not yet confirmed; lower confidence",
+                                      "not yet confirmed (absolute or relative low income?)"}
+    confirmed = set(cur.loc[cur["confidence"] == "confirmed by a real export", "indicator_id"])
+    assert confirmed == {90803, 93203, 90813}
+    real_readme = (ref / "indicators_real" / "README.md").read_text()
+    for iid in confirmed:
+        assert f"| {iid} |" in real_readme
 
 
 def test_sniff(real):

@@ -6,7 +6,9 @@ Reference tables (shipped in ``reference/geography/``, OGL v3.0):
   their upper tier and region (ONS Register of Geographic Codes, 2019 codes).
 * ``populations.csv`` — ONS mid-year population estimates (all ages) for
   mid-2019, mid-2020 and mid-2022 (Lancashire) and mid-2019 (Leicestershire),
-  from Nomis dataset NM_2002_1 via traffordDataLab/covid-19.
+  from Nomis dataset NM_2002_1 via traffordDataLab/covid-19. `monthly_populations()`
+  turns them into one population per month (straight lines between the estimates,
+  each dated 30 June; the last estimate carried forward and the first carried back).
 * ``imd2019_ltla19.csv`` — English Indices of Deprivation 2019, local authority
   summaries (MHCLG File 10), via humaniverse/IMD.
 
@@ -18,6 +20,7 @@ LSOAs; data.police.uk carries both the LSOA code and name on every located row.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -97,6 +100,75 @@ def populations(area: AreaConfig | None = None, mid_year: int | None = None) -> 
             )
         pop = have
     return pop.sort_values(["la_code", "mid_year"]).reset_index(drop=True)
+
+
+#: Reference date of an ONS mid-year estimate within its year (30 June).
+MID_YEAR_DAY = "06-30"
+
+
+def monthly_populations(area: AreaConfig, months: Sequence[object]) -> pd.DataFrame:
+    r"""Return each authority's population in each month, interpolated between mid-year estimates.
+
+    ONS mid-year estimates refer to 30 June. A month's population is the value at the
+    middle of the month (halfway between its first day and the first day of the next
+    month) of the straight line joining the authority's estimates:
+
+    $$P_a(t) = P_a(y_0) + \frac{t - d(y_0)}{d(y_1) - d(y_0)}\big(P_a(y_1) - P_a(y_0)\big),
+    \quad d(y_0) \le t \le d(y_1),$$
+
+    with $d(y)$ 30 June of year $y$ and $y_0 < y_1$ consecutive available estimates (a
+    missing year such as mid-2021 is bridged by the line from mid-2020 to mid-2022).
+    **Past the last estimate the last one is carried forward, and before the first the
+    first is carried back**: no trend is extrapolated. With a single estimate every month
+    gets it. The population therefore changes smoothly from month to month instead of
+    stepping when the nearest estimate changes, so a model offset built on it has no
+    artificial break.
+
+    Every model offset of the package (the Impact page's series,
+    `lvrn_analysis.story.impact.series.build_framework_series()`) and the synthetic police
+    generator (`lvrn_analysis.synthetic.police.expected_counts()`) use this function.
+
+    Parameters
+    ----------
+    area
+        Area configuration (its authorities, in any order, are returned).
+    months
+        Dates within the months wanted (any day; normalised to month starts, duplicates
+        dropped).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``la_code, date, population, basis``, one row per authority x month, sorted by
+        authority and date: ``date`` is the month start, ``population`` a float and
+        ``basis`` ``"interpolated"``, ``"carried forward"`` (after the last estimate) or
+        ``"carried back"`` (before the first).
+
+    Raises
+    ------
+    ValueError
+        If an authority of the area has no mid-year estimate.
+    """
+    pops = populations(area)
+    missing = sorted(set(area.authorities) - set(pops["la_code"]))
+    if missing:
+        raise ValueError(f"no mid-year population estimate for {', '.join(missing)} "
+                         f"(geography/populations.csv)")
+    dates = pd.DatetimeIndex(sorted({pd.Timestamp(m).to_period("M").to_timestamp()
+                                     for m in months}))
+    mids = dates + (dates + pd.offsets.MonthBegin(1) - dates) / 2
+    x = mids.asi8.astype(float)
+    parts = []
+    for code, g in pops.groupby("la_code", sort=True):
+        anchors = pd.DatetimeIndex([pd.Timestamp(f"{y}-{MID_YEAR_DAY}") for y in g["mid_year"]])
+        xp = anchors.asi8.astype(float)
+        fp = g["population"].to_numpy(dtype=float)
+        basis = np.where(x < xp[0], "carried back",
+                         np.where(x > xp[-1], "carried forward", "interpolated"))
+        parts.append(pd.DataFrame({"la_code": code, "date": dates,
+                                   "population": np.interp(x, xp, fp), "basis": basis}))
+    return pd.concat(parts, ignore_index=True).sort_values(
+        ["la_code", "date"]).reset_index(drop=True)
 
 
 def la_name_from_lsoa_name(lsoa_name: pd.Series) -> pd.Series:

@@ -19,6 +19,20 @@ A framework file is YAML with this shape (see the shipped
             polarity: "lower is better" | "higher is better"
             intervention_start, areas, comparison_areas   # optional, else defaults
             citations: [keys], notes
+    analysis_plan:                          # optional here; required to evaluate
+      registered: YYYY-MM-DD
+      note: text
+      alpha: 0.05
+      primary_effect: level
+      secondary_effects: [slope]
+      multiplicity: holm | bonferroni | none
+      primary: {id, label, short, controlled: bool, model: {family, harmonics, se,
+                ci_dist, slope_change, lockdowns}}
+      sensitivity: [designs as primary]
+
+The analysis plan registers the primary ITS design and its sensitivity designs in the
+file, before any model is fitted: `OutcomesFramework.plan()` returns it and raises a
+`FrameworkError` when the file has none.
 
 `load_framework()` reads and validates a file and returns an
 `OutcomesFramework`; every error names the file and the key path
@@ -40,6 +54,8 @@ import yaml
 from lvrn_analysis._resources import reference_file
 
 __all__ = [
+    "AnalysisPlan",
+    "Design",
     "FrameworkError",
     "Indicator",
     "OutcomesFramework",
@@ -54,6 +70,17 @@ STATUSES = ("proposal", "draft", "adopted")
 FREQUENCIES = ("monthly", "weekly")
 _CODE = re.compile(r"^[EWSN]\d{8}$")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
+#: Model options an analysis plan may set, with the values allowed (the ITS engine's
+#: `fit_its()` arguments; `None` means any bool).
+PLAN_MODEL_KEYS: dict[str, tuple[Any, ...] | None] = {
+    "family": ("poisson", "quasipoisson", "negbin"),
+    "harmonics": (0, 1, 2, 3, 4, 5, 6),
+    "se": ("model", "hac"),
+    "ci_dist": ("normal", "t"),
+    "slope_change": None,
+    "lockdowns": None,
+}
+MULTIPLICITY = ("holm", "bonferroni", "none")
 
 
 class FrameworkError(ValueError):
@@ -114,6 +141,70 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class Design:
+    """One ITS design of an analysis plan.
+
+    Attributes
+    ----------
+    id, label, short
+        Identifier, label for tables and short label for chart legends.
+    controlled
+        Whether each area is fitted against the indicator's other areas (controlled ITS).
+    model
+        Keyword arguments of `lvrn_analysis.its.fit_its()` (keys of `PLAN_MODEL_KEYS`).
+    """
+
+    id: str
+    label: str
+    short: str
+    controlled: bool
+    model: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AnalysisPlan:
+    """The analysis plan registered in the framework file before any fit.
+
+    Attributes
+    ----------
+    registered
+        Date the plan was written into the file.
+    note
+        What was known when it was registered.
+    alpha
+        Test level (two-sided).
+    primary_effect, secondary_effects
+        The effect the verdict rests on (``"level"``) and those reported beside it.
+    multiplicity
+        ``"holm"``, ``"bonferroni"`` or ``"none"``: adjustment over the evaluated areas
+        of each indicator, separately for each effect.
+    primary
+        The primary design.
+    sensitivity
+        Designs reported beside it, in file order.
+    """
+
+    registered: pd.Timestamp
+    note: str
+    alpha: float
+    primary_effect: str
+    secondary_effects: tuple[str, ...]
+    multiplicity: str
+    primary: Design
+    sensitivity: tuple[Design, ...]
+
+    @property
+    def designs(self) -> tuple[Design, ...]:
+        """The primary design followed by the sensitivity designs."""
+        return (self.primary, *self.sensitivity)
+
+    @property
+    def adjust(self) -> str | None:
+        """The multiplicity method as `evaluate_framework()` takes it (``None`` for none)."""
+        return None if self.multiplicity == "none" else self.multiplicity
+
+
+@dataclass(frozen=True)
 class OutcomesFramework:
     """A validated outcomes framework.
 
@@ -131,6 +222,8 @@ class OutcomesFramework:
         All indicators, in file order.
     path
         The file it was read from (or ``"<dict>"``).
+    analysis_plan
+        The registered analysis plan, or ``None`` when the file has none.
     """
 
     id: str
@@ -143,6 +236,26 @@ class OutcomesFramework:
     indicators: tuple[Indicator, ...]
     path: str = "<dict>"
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    analysis_plan: AnalysisPlan | None = None
+
+    def plan(self) -> AnalysisPlan:
+        """Return the registered analysis plan.
+
+        Returns
+        -------
+        AnalysisPlan
+            The plan read from the file's ``analysis_plan``.
+
+        Raises
+        ------
+        FrameworkError
+            If the file registers no plan (naming the file).
+        """
+        if self.analysis_plan is None:
+            raise FrameworkError(
+                f"{self.path}: analysis_plan: required key is missing: register the primary "
+                "model and the sensitivity designs in the framework file before any fit")
+        return self.analysis_plan
 
     def indicator(self, indicator_id: str) -> Indicator:
         """Return the indicator with this id (``KeyError`` if none)."""
@@ -349,9 +462,69 @@ def parse_framework(data: Any, *, path: str = "<dict>") -> OutcomesFramework:
                 id=iid, name=name, outcome_id=oid, outcome_name=oname, source=src, series=ser,
                 polarity=pol, intervention_start=start, areas=ia, comparison_areas=comp,
                 citations=icites or ocites, notes=str(ind.get("notes", "") or "").strip()))
+    plan = (_parse_plan(c, data["analysis_plan"]) if data.get("analysis_plan") is not None
+            else None)
     return OutcomesFramework(id=fid, title=title, status=status, description=desc.strip(),
                              citations=cites, areas=areas, sources=sources,
-                             indicators=tuple(inds), path=path, raw=dict(data))
+                             indicators=tuple(inds), path=path, raw=dict(data),
+                             analysis_plan=plan)
+
+
+def _parse_design(c: _Ctx, d: Any, where: str) -> Design:
+    if not isinstance(d, Mapping):
+        raise c.fail(where, "expected a mapping with id, label, controlled and model")
+    did = c.ident(c.get(d, "id", where, str), f"{where}.id")
+    label = c.get(d, "label", where, str)
+    short = c.get(d, "short", where, str, required=False, default=label)
+    controlled = c.get(d, "controlled", where, bool)
+    model = dict(c.get(d, "model", where, Mapping))
+    for key, val in model.items():
+        if key not in PLAN_MODEL_KEYS:
+            raise c.fail(f"{where}.model.{key}",
+                         f"unknown model option (known: {sorted(PLAN_MODEL_KEYS)})")
+        allowed = PLAN_MODEL_KEYS[key]
+        ok = isinstance(val, bool) if allowed is None else (
+            not isinstance(val, bool) and val in allowed)
+        if not ok:
+            want = "true or false" if allowed is None else f"one of {allowed}"
+            raise c.fail(f"{where}.model.{key}", f"must be {want}, got {val!r}")
+    missing = [k for k in ("family", "slope_change") if k not in model]
+    if missing:
+        raise c.fail(f"{where}.model", f"must state {missing}")
+    return Design(id=did, label=label, short=short, controlled=controlled, model=model)
+
+
+def _parse_plan(c: _Ctx, p: Any) -> AnalysisPlan:
+    w = "analysis_plan"
+    if not isinstance(p, Mapping):
+        raise c.fail(w, "expected a mapping")
+    registered = c.date(c.get(p, "registered", w, (str, _dt.date)), f"{w}.registered")
+    alpha = c.get(p, "alpha", w, float)
+    if not 0 < alpha < 0.5:
+        raise c.fail(f"{w}.alpha", f"must be between 0 and 0.5, got {alpha!r}")
+    primary_effect = c.get(p, "primary_effect", w, str)
+    if primary_effect != "level":
+        raise c.fail(f"{w}.primary_effect", f"only 'level' is supported, got {primary_effect!r}")
+    secondary = c.get(p, "secondary_effects", w, list, required=False, default=[])
+    if any(e != "slope" for e in secondary):
+        raise c.fail(f"{w}.secondary_effects", f"only 'slope' is supported, got {secondary!r}")
+    mult = c.get(p, "multiplicity", w, str)
+    if mult not in MULTIPLICITY:
+        raise c.fail(f"{w}.multiplicity", f"must be one of {MULTIPLICITY}, got {mult!r}")
+    primary = _parse_design(c, c.get(p, "primary", w, Mapping), f"{w}.primary")
+    if secondary and not primary.model.get("slope_change"):
+        raise c.fail(f"{w}.primary.model.slope_change",
+                     "must be true when 'slope' is a secondary effect")
+    sens_raw = c.get(p, "sensitivity", w, list)
+    sens = tuple(_parse_design(c, d, f"{w}.sensitivity[{i}]") for i, d in enumerate(sens_raw))
+    ids = [d.id for d in (primary, *sens)]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise c.fail(f"{w}.sensitivity", f"duplicate design id(s) {dup}")
+    note = str(c.get(p, "note", w, str, required=False, default="")).strip()
+    return AnalysisPlan(registered=registered, note=note, alpha=float(alpha),
+                        primary_effect=primary_effect, secondary_effects=tuple(secondary),
+                        multiplicity=mult, primary=primary, sensitivity=sens)
 
 
 def load_framework(path: str | Path | None = None) -> OutcomesFramework:

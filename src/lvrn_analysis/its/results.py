@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["ITSResults", "DEFAULT_SEED", "DEFAULT_DRAWS"]
+__all__ = ["ITSResults", "DEFAULT_SEED", "DEFAULT_DRAWS", "format_p"]
 
 #: Seed of every simulation in the ITS engine unless the caller gives another.
 DEFAULT_SEED = 20170101
@@ -18,10 +18,36 @@ DEFAULT_SEED = 20170101
 DEFAULT_DRAWS = 2000
 
 
+def format_p(p: float | None, *, missing: str = "") -> str:
+    """Format a p-value for a table or sentence: ``"< 0.001"`` when small, never ``"0.0"``.
+
+    Three decimals, except that a value whose rounding would move it across 0.05 or 0.01
+    keeps four (``0.0496`` is not printed as ``"0.050"``).
+
+    Parameters
+    ----------
+    p
+        The p-value (``None`` or NaN allowed).
+    missing
+        Text for a missing value.
+
+    Returns
+    -------
+    str
+        E.g. ``"< 0.001"``, ``"0.013"``, ``"0.0496"``, ``"1.000"``.
+    """
+    if p is None or not np.isfinite(p):
+        return missing
+    if p < 0.001:
+        return "< 0.001"
+    text = f"{p:.3f}"
+    if any((float(text) < cut) != (p < cut) for cut in (0.05, 0.01)):
+        text = f"{p:.4f}"
+    return text
+
+
 def _fmt_p(p: float) -> str:
-    if not np.isfinite(p):
-        return "   NA"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+    return format_p(p, missing="NA")
 
 
 @dataclass
@@ -174,6 +200,34 @@ class ITSResults:
         return out
 
     # ------------------------------------------------------------------ output
+    def effects_table(self, *, per_year: bool = True) -> pd.DataFrame:
+        """Display table of the effects, with p-values formatted by `format_p()`.
+
+        Parameters
+        ----------
+        per_year
+            Show slope changes as ratios per year (``exp(12 b)`` for monthly series,
+            ``exp(52 b)`` weekly) rather than per period.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``Interruption, Effect, Rate ratio, CI, p`` as strings (``CI`` at the fitted
+            level, e.g. 95%).
+        """
+        k = (12.0 if self.spec.get("freq") == "M" else 52.0) if per_year else 1.0
+        lvl = f"{100 * (1 - self.spec.get('alpha', 0.05)):g}% CI"
+        rows = []
+        for r in self.effects.itertuples(index=False):
+            f = k if r.effect == "slope" else 1.0
+            unit = ("per year" if per_year else "per period") if r.effect == "slope" else ""
+            rows.append({"Interruption": str(r.interruption),
+                         "Effect": f"{r.effect} {unit}".strip(),
+                         "Rate ratio": f"{r.rate_ratio ** f:.3f}",
+                         lvl: f"{r.ci_low ** f:.3f} to {r.ci_high ** f:.3f}",
+                         "p": format_p(r.p_value)})
+        return pd.DataFrame(rows)
+
     def summary(self) -> str:
         """Readable text summary: specification, effects, diagnostics and warnings.
 

@@ -22,10 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lvrn_analysis.its.autocorrelation import MC_SEED
 from lvrn_analysis.its.design import lockdown_covariates, validate_series
 from lvrn_analysis.its.model import fit_its
+from lvrn_analysis.its.simulate import simulate_matrix
 
-__all__ = ["PlaceboResults", "placebo_test", "sensitivity"]
+__all__ = ["PlaceboResults", "autocorrelation_false_positive_rate", "placebo_test",
+           "sensitivity"]
 
 _COLS = ["estimate", "std_error", "rate_ratio", "ci_low", "ci_high", "p_value"]
 
@@ -248,3 +251,52 @@ def sensitivity(
     cols = ["harmonics", "lockdown_handling", "interruption", "effect", "rate_ratio", "ci_low",
             "ci_high", "p_value", "dispersion", "ljung_box_p", "n_fit", "note"]
     return pd.DataFrame(rows).reindex(columns=cols)
+
+
+def autocorrelation_false_positive_rate(n_series: int = 200, *, n_pre: int = 45, n_post: int = 37,
+                             baseline: float = 300.0, dispersion: float = 0.01,
+                             start: str = "2016-01-01", seed: int = MC_SEED,
+                             **model: object) -> dict[str, float]:
+    """Share of series *without* autocorrelation on which the autocorrelation flag fires.
+
+    Series are simulated by `lvrn_analysis.its.simulate.simulate_matrix()` with no
+    latent AR term (``ar1=0``: independent negative-binomial counts with seasonality),
+    no effect, and fitted with `lvrn_analysis.its.fit_its()` and ``model``; the rate
+    of the flag (calibrated Monte Carlo p < 0.05) and of the chi-squared Ljung-Box
+    p < 0.05 are counted.
+
+    Parameters
+    ----------
+    n_series
+        Number of simulated series.
+    n_pre, n_post
+        Months before and from go-live.
+    baseline, dispersion
+        Monthly mean count and negative-binomial ``alpha``.
+    start
+        First month.
+    seed
+        Random seed of the simulation.
+    **model
+        Keyword arguments of `fit_its()` (e.g. the page's primary model).
+
+    Returns
+    -------
+    dict
+        ``n_series``, ``flag_rate`` (the flag), ``chi2_rate`` (chi-squared Ljung-Box
+        at 5 %) and ``flag_se`` (binomial standard error of ``flag_rate``).
+    """
+    counts, _, dates = simulate_matrix(n_pre, n_post, n_series=n_series, baseline=baseline,
+                                       dispersion=dispersion, start=start,
+                                       rng=np.random.default_rng(seed))
+    go_live = dates[n_pre]
+    flag = chi2 = 0
+    for row in counts:
+        df = pd.DataFrame({"date": dates, "count": row, "population": 100_000.0})
+        res = fit_its(df, date="date", outcome="count", exposure="population",
+                      interruptions={"go-live": go_live}, **model)
+        flag += bool(res.diagnostics["flags"]["autocorrelation"])
+        chi2 += bool(res.diagnostics["ljung_box_p"] < 0.05)
+    rate = flag / n_series
+    return {"n_series": float(n_series), "flag_rate": rate, "chi2_rate": chi2 / n_series,
+            "flag_se": float(np.sqrt(rate * (1 - rate) / n_series))}

@@ -198,8 +198,9 @@ def curated_indicators() -> pd.DataFrame:
     pandas.DataFrame
         ``indicator_id``, ``name``, ``unit``, ``multiplier``, ``value_type``,
         ``polarity``, ``domain``, ``year_type``, ``confidence``, ``why_it_matters``.
-        IDs and names were recalled, not checked against the API (see the README in
-        ``reference/fingertips/``).
+        The ``confidence`` column says which IDs are confirmed by a real export
+        shipped with the package and which are not yet confirmed against the
+        Fingertips API (see the README in ``reference/fingertips/``).
     """
     return _curated().copy()
 

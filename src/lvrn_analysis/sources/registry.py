@@ -131,6 +131,23 @@ def _ed() -> SourceSpec:
     return _with_hooks(spec, ed)
 
 
+def _navigator() -> SourceSpec:
+    from lvrn_analysis.sources import navigator
+
+    spec = SourceSpec(
+        name="navigator",
+        description="ED Navigator contacts: the scheme's caseload of 10-39-year-olds after "
+                    "violence, self-harm or overdose (person-level CSV)",
+        raw_dir="navigator",
+        patterns=("*.csv",),
+        load=navigator.load_navigator,
+        sniff=navigator.sniff,
+        person_level=True,
+        processed_name="navigator_contacts",
+    )
+    return _with_hooks(spec, navigator)
+
+
 def _crime_tables() -> SourceSpec:
     from lvrn_analysis.sources import crime_tables
 
@@ -200,7 +217,8 @@ def _programmes() -> SourceSpec:
 #: Factories for every registered source, in build order. Other source modules add
 #: their factory here.
 _FACTORIES: list[Callable[[], SourceSpec]] = [
-    _police, _fingertips, _indicators_real, _ed, _crime_tables, _imd, _education, _programmes,
+    _police, _fingertips, _indicators_real, _ed, _navigator, _crime_tables, _imd, _education,
+    _programmes,
 ]
 
 

@@ -8,6 +8,13 @@ and the website renderers (Quarto or smalldocs) handle well:
 * `table()` — a table published through disclosure control, shown as HTML
   and written as a downloadable CSV;
 * `figure()` — a house-style figure saved as PNG and shown with alt text.
+
+Both take ``sources=[...]``: the processed tables (keys of the build manifest's
+``"origins"``) the output rests on, ``[]`` for documentation resting on none.
+Nothing is inferred: without ``sources`` the output says its sources are not
+declared, and ``tests/test_lineage_guard.py`` fails. Anything resting on a
+synthetic table is marked ``SYNTHETIC`` in the image, alt text, caption, CSV and
+metadata (see `lvrn_analysis.processed.lineage`).
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from lvrn_analysis.charts import plots
+from lvrn_analysis.processed.lineage import Lineage
+from lvrn_analysis.processed.lineage import lineage as _lineage
 from lvrn_analysis.processed.store import manifest
 from lvrn_analysis.stats.disclosure.publishing import publish
 
@@ -33,6 +42,9 @@ SOURCE_NAMES: dict[str, str] = {
                                "calibrated to the real months",
     "ed_attendances": "TIIG-style emergency-department assault attendances "
                       "(person-level; published only as disclosure-controlled aggregates)",
+    "navigator_contacts": "ED Navigator contacts: the scheme's caseload of 10-39-year-olds "
+                          "after violence, self-harm or overdose (person-level; published "
+                          "only as disclosure-controlled aggregates)",
     "fingertips": "Fingertips (OHID) indicator export",
     "csp_crime": "Home Office police recorded crime by Community Safety Partnership",
     "imd2019": "English Indices of Deprivation 2019, local-authority summaries (MHCLG, "
@@ -92,9 +104,68 @@ def banner(tables: Sequence[str], directory: Path | str | None = None) -> None:
     md(text)
 
 
+def lineage(sources: Sequence[str] | str | None) -> Lineage:
+    """Return the lineage of an output resting on the named processed tables.
+
+    For calls that publish through other paths (e.g.
+    `lvrn_analysis.story.methods.publication.publish_csv(..., lineage=nb.lineage([...]))`).
+
+    Parameters
+    ----------
+    sources
+        Processed table names (keys of the manifest's ``"origins"``); ``[]``
+        for documentation resting on none; ``None`` for undeclared.
+
+    Returns
+    -------
+    lvrn_analysis.processed.lineage.Lineage
+
+    Raises
+    ------
+    KeyError
+        If a name is not a processed table of this build.
+    """
+    return _lineage(sources)
+
+
+def sources_by_origin(rows: pd.DataFrame, *, real: Sequence[str], synthetic: Sequence[str],
+                      column: str = "origin") -> list[str]:
+    """Return the sources of an output whose rows say which are synthetic.
+
+    For outputs that mix rows of real and synthetic tables row by row (e.g. a
+    spine chart with synthetic rows only for some authorities): the ``real``
+    tables always, plus the ``synthetic`` ones if any row's ``column`` is
+    ``"synthetic"``.
+
+    Parameters
+    ----------
+    rows
+        The rows the output shows.
+    real, synthetic
+        Processed table names of the real rows and of the synthetic rows.
+    column
+        Column holding ``"real"`` / ``"synthetic"``.
+
+    Returns
+    -------
+    list of str
+        Table names for ``sources=``.
+
+    Raises
+    ------
+    KeyError
+        If ``rows`` has no ``column``.
+    """
+    if column not in rows.columns:
+        raise KeyError(f"no column {column!r} saying which rows are synthetic")
+    has_synthetic = bool(rows[column].astype(str).str.startswith("synthetic").any())
+    return [*real, *(synthetic if has_synthetic else [])]
+
+
 def table(df: pd.DataFrame, *, name: str, source: str, count_cols: str | Sequence[str],
           derived_cols: Mapping[str, str | Sequence[str]] | None = None,
-          caption: str | None = None, **kwargs: object) -> None:
+          caption: str | None = None, sources: Sequence[str] | None = None,
+          **kwargs: object) -> None:
     """Publish a table: disclosure control, HTML display and a downloadable CSV.
 
     The published (controlled) frame is not returned, so that a notebook cell
@@ -110,14 +181,29 @@ def table(df: pd.DataFrame, *, name: str, source: str, count_cols: str | Sequenc
         Disclosure source key (see `lvrn_analysis.stats.disclosure.SOURCE_POLICIES`).
     count_cols, derived_cols, caption, **kwargs
         Passed to `lvrn_analysis.stats.disclosure.publish()`.
+    sources
+        Processed tables the table rests on (see `lineage()`); a synthetic one
+        marks the caption, HTML, CSV and metadata ``SYNTHETIC``.
     """
     pub = publish(df, source=source, count_cols=count_cols, derived_cols=derived_cols,
-                  caption=caption, **kwargs)
+                  caption=caption, lineage=lineage(sources), **kwargs)
     path = pub.to_csv(TABLE_DIR / f"{plots.slug(name)}.csv")
     display(HTML(pub.to_html()))
     md(f"[Download this table (CSV)]({TABLE_DIR.name}/{path.name})")
 
 
-def figure(fig: object, name: str) -> None:
-    """Show a finished figure as PNG with alt text (see `lvrn_analysis.charts.plots.show()`)."""
-    plots.show(fig, name, directory=FIGURE_DIR)
+def figure(fig: object, name: str, *, sources: Sequence[str] | None = None) -> None:
+    """Show a finished figure as PNG with alt text (see `lvrn_analysis.charts.plots.show()`).
+
+    Parameters
+    ----------
+    fig
+        A figure finished with `lvrn_analysis.charts.plots.finish()`.
+    name
+        File stem of the PNG (``figures/<name>.png``, next to the notebook).
+    sources
+        Processed tables the figure rests on (see `lineage()`); a synthetic one
+        stamps the image and marks its caption, alt text and PNG metadata
+        ``SYNTHETIC``.
+    """
+    plots.show(fig, name, directory=FIGURE_DIR, lineage=lineage(sources))

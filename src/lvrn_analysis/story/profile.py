@@ -20,7 +20,7 @@ from lvrn_analysis.sources.validation import WEIGHT, LoadResult
 VIOLENCE = "Violence and sexual offences"
 
 #: Districts the LVRN needs assessment named as highest in serious violence
-#: relative to population (LVRN evaluation report 2021, §1.2).
+#: relative to population (LVRN evaluation report 2021, §2.3, Table 1).
 REPORT_HIGHEST = ("Blackpool", "Burnley", "Preston", "Blackburn with Darwen")
 
 #: Label for quarantined rows that could not be split into fields (no crime type).

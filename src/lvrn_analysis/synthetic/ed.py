@@ -2,10 +2,18 @@
 
 `synthesize()` writes ``ed_assault_attendances.csv`` in the documented layout
 (`lvrn_analysis.sources.ed.HEADER`): person-level rows whose monthly counts follow
-a known generating model (`GENERATOR`), calibrated to published facts
-(`CALIBRATION`: the LVRN report's Box 1 is reproduced exactly by construction),
-with a navigator effect injected at the sites that have a go-live date. It
-returns the ground truth. All rows are fictitious.
+a known generating model (`GENERATOR`), with a navigator effect injected at the
+sites that have a go-live date. It returns the ground truth. All rows are
+fictitious.
+
+**Where the attendances go.** Each site's expected share of the area's assault
+attendances is its catchment's share of the *real* police-recorded violence
+(`catchment_violence()`: data.police.uk "Violence and sexual offences" by
+authority, from the area's shipped aggregate, weighted by the catchment shares of
+``reference/ed/ed_catchment.csv``). No site or month is forced to a published
+figure: the LVRN report's Box 1 (32 in June 2020 at Blackpool Victoria) is one
+month's caseload of the ED Navigator scheme, not the ED's assault attendances,
+and is reproduced by the navigator twin (`lvrn_analysis.synthetic.navigator`).
 """
 
 from __future__ import annotations
@@ -18,17 +26,25 @@ import pandas as pd
 
 from lvrn_analysis._resources import reference_file
 from lvrn_analysis.config.areas import AreaConfig
-from lvrn_analysis.sources.ed import AGE_BANDS, HEADER, SOURCE, ed_sites, lsoa_lookup
+from lvrn_analysis.sources.ed import HEADER, SOURCE, ed_sites, lsoa_lookup
+from lvrn_analysis.sources.validation import WEIGHT
 from lvrn_analysis.synthetic.common import rng, synthetic_months, write_csv
 
-#: Published facts the synthetic twin is calibrated to.
+#: The published source of the TIIG figures below.
+TIIG_SOURCE = ("Critchley KA, Russell S, Whitfield M (2017). TIIG Lancashire: Alcohol-related "
+               "violence across Lancashire, April 2013 to March 2016. Public Health Institute, "
+               "Liverpool John Moores University (ISBN 978-1-912210-03-9)")
+
+#: Published facts the synthetic twin is calibrated to (TIIG figures: `TIIG_SOURCE`).
 CALIBRATION = {
     "resident_attendances_per_month": 400.0,   # TIIG: 14,427 Apr 2013-Mar 2016 / 36
-    "p_male": 0.656,                           # Box 1
-    "p_age_18_30": 0.469,                      # Box 1
-    "p_head_injury": 0.313,                    # Box 1
-    "p_ambulance": 0.375,                      # Box 1
-    "p_night": 0.406,                          # Box 1
+    # Person mix borrowed from Box 1 (the ED Navigator caseload, June 2020): no published
+    # profile of Lancashire assault attendances is at hand, so these are stand-ins.
+    "p_male": 0.656,
+    "p_age_18_30": 0.469,
+    "p_head_injury": 0.313,
+    "p_ambulance": 0.375,
+    "p_night": 0.406,
     "p_alcohol_recorded": 0.70,
     "p_alcohol_if_recorded": 0.44,             # TIIG Lancashire: 44 % where recorded
     "p_drugs_recorded": 0.60,
@@ -37,7 +53,7 @@ CALIBRATION = {
 
 #: Data-generating parameters of the monthly series (recorded in ground truth).
 GENERATOR = {
-    "imd_elasticity": 0.35,
+    "site_weights": "catchment share of real police-recorded violence",
     "seasonal_amplitude": 0.10,  # exp(A cos(2π(month-7)/12)), peak in July
     "trend_per_year": 0.01,
     "lockdown_rate_ratio": {"lockdown1": 0.62, "lockdown2": 0.85, "lockdown3": 0.75},
@@ -49,6 +65,8 @@ GENERATOR = {
 
 #: Pan-Lancashire mid-2019 population (ONS), the base of the TIIG calibration.
 LANCASHIRE_POP_2019 = 1_508_941
+#: data.police.uk crime type whose real counts place the synthetic attendances.
+VIOLENCE_TYPE = "Violence and sexual offences"
 
 _NONRES_LAS = ("E08000012", "E08000003", "E08000001", "E08000010", "E06000018", "E08000026")
 _AGE_P = (("0-9", 0, 9, 0.02), ("10-17", 10, 17, 0.12), ("18-30", 18, 30, 0.469),
@@ -79,13 +97,129 @@ def _catchment() -> pd.DataFrame:
     return df
 
 
+#: Clean rows of each area's shipped police aggregate, read once per process.
+_EMBEDDED: dict[tuple[str, str], pd.DataFrame] = {}
+
+
+def _embedded_kept(area: AreaConfig) -> pd.DataFrame:
+    from lvrn_analysis.sources import police
+
+    key = (area.id, str(area.embedded_police))
+    if key not in _EMBEDDED:
+        _EMBEDDED[key] = pd.concat([r.kept for r in police.read_embedded(area)],
+                                   ignore_index=True)
+    return _EMBEDDED[key]
+
+
+def authority_violence(area: AreaConfig, kept: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Real police-recorded violence by authority: the weights of the synthetic ED sites.
+
+    Parameters
+    ----------
+    area
+        Area configuration.
+    kept
+        Clean police rows (`lvrn_analysis.sources.police` kept frame, counts in
+        ``n_rows`` or ``count``); default the area's shipped data.police.uk
+        aggregate (real, OGL v3.0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``la_code``, ``violence`` (int64: "Violence and sexual offences" placed
+        in the authority, every month of the data) and ``share`` (of the
+        area's violence placed in an authority), in the order of the area's
+        authorities. Crimes with no location cannot be placed and are left out.
+
+    Raises
+    ------
+    ValueError
+        If the area has no police data to weight by.
+    """
+    from lvrn_analysis.config.geography import local_authorities
+
+    if kept is None:
+        if not area.embedded_police:
+            raise ValueError(f"area {area.id!r} has no embedded police data: pass kept=")
+        kept = _embedded_kept(area)
+    w = WEIGHT if WEIGHT in kept.columns else "count"
+    las = list(local_authorities(area)["la_code"])
+    v = (kept.loc[kept["crime_type"] == VIOLENCE_TYPE].groupby("la_code")[w].sum()
+         .reindex(las).fillna(0).astype("int64"))
+    return pd.DataFrame({"la_code": las, "violence": v.to_numpy(),
+                         "share": v.to_numpy() / max(int(v.sum()), 1)})
+
+
+def catchment_violence(area: AreaConfig, kept: pd.DataFrame | None = None) -> pd.DataFrame:
+    r"""Each ED site's catchment share of the area's real police-recorded violence.
+
+    For site $s$, $V_s = \sum_a c_{sa} V_a$, where $V_a$ is the violence placed
+    in authority $a$ (`authority_violence()`) and $c_{sa}$ the share of the
+    authority's residents who attend site $s$ (``reference/ed/ed_catchment.csv``);
+    the site's target share is $V_s / \sum_{s'} V_{s'}$. The synthetic twin
+    gives each site that share of the area's assault attendances (before the
+    injected navigator effect).
+
+    Parameters
+    ----------
+    area
+        Area configuration.
+    kept
+        Clean police rows; default the area's shipped aggregate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``site_code``, ``site_name``, ``catchment_violence`` (float) and
+        ``violence_share`` (float, sums to 1), in the order of ``ed_sites.csv``.
+    """
+    sites = ed_sites(area)
+    av = authority_violence(area, kept).set_index("la_code")["violence"].astype(float)
+    catch = _catchment()
+    catch = catch[catch["site_code"].isin(sites["site_code"])]
+    share = (catch.pivot_table(index="site_code", columns="la_code", values="share",
+                               aggfunc="sum")
+             .reindex(index=list(sites["site_code"]), columns=av.index).fillna(0.0))
+    v = share.to_numpy() @ av.to_numpy()
+    return pd.DataFrame({"site_code": sites["site_code"].to_numpy(),
+                         "site_name": sites["site_name"].to_numpy(),
+                         "catchment_violence": v, "violence_share": v / v.sum()})
+
+
+def site_shares(kept: pd.DataFrame, *, before: str | None = None) -> pd.Series:
+    """Each site's share of the ED assault attendances (optionally before a month).
+
+    Parameters
+    ----------
+    kept
+        ED attendances (``ed_site``, ``arrival_month``).
+    before
+        ``YYYY-MM``: count only arrivals before this month (e.g. the navigator
+        go-live, so that the injected effect does not move the shares).
+
+    Returns
+    -------
+    pandas.Series
+        Share by ``ed_site`` (sums to 1), sorted by site code.
+    """
+    d = kept if before is None else kept[kept["arrival_month"] < pd.Timestamp(before + "-01")]
+    n = d.groupby("ed_site").size().sort_index()
+    return (n / n.sum()).rename("attendance_share")
+
+
 def _choice(g: np.random.Generator, p: dict[str, float], n: int) -> np.ndarray:
     keys = list(p)
     w = np.array([p[k] for k in keys], dtype=float)
     return np.asarray(keys, dtype=object)[g.choice(len(keys), size=n, p=w / w.sum())]
 
 
-def _month_multipliers(months: pd.DatetimeIndex) -> np.ndarray:
+def month_multipliers(months: pd.DatetimeIndex) -> np.ndarray:
+    r"""Return the expected-count multiplier of each month (season, trend, lockdowns).
+
+    $M_t = e^{A\cos(2\pi(m_t-7)/12) + \beta y_t + \sum_j f_{jt}\log RR_j}$ with
+    $A$ = ``seasonal_amplitude``, $\beta$ = ``trend_per_year``, $y_t$ years since
+    2016 and $f_{jt}$ the fraction of month $t$ in lockdown $j$ (`GENERATOR`).
+    """
     from lvrn_analysis.config.periods import lockdown_fraction
 
     lf = lockdown_fraction(pd.Series(months))
@@ -99,10 +233,15 @@ def _month_multipliers(months: pd.DatetimeIndex) -> np.ndarray:
     return np.exp(logm + season + GENERATOR["trend_per_year"] * years)
 
 
-def _arrivals(g: np.random.Generator, month: pd.Timestamp, n: int,
-              night: np.ndarray | None = None, weekdays: np.ndarray | None = None
-              ) -> np.ndarray:
-    """Return ``n`` arrival timestamps (minute resolution) in ``month``."""
+def arrival_times(g: np.random.Generator, month: pd.Timestamp, n: int,
+                  night: np.ndarray | None = None, weekdays: np.ndarray | None = None
+                  ) -> np.ndarray:
+    """Return ``n`` arrival timestamps (minute resolution) in ``month``.
+
+    ``night`` (booleans) fixes which arrivals fall at 22:00-05:59 (default: drawn
+    with probability ``p_night``); ``weekdays`` (0 = Monday) fixes their weekdays
+    (default: drawn with a weekend-heavy weighting).
+    """
     days = pd.date_range(month, month + pd.offsets.MonthEnd(0), freq="D")
     if weekdays is None:
         w = _WEEKDAY_W[days.day_of_week]
@@ -122,48 +261,45 @@ def _arrivals(g: np.random.Generator, month: pd.Timestamp, n: int,
 
 
 def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
-    """Write synthetic ED assault attendances for the area; return the ground truth.
+    r"""Write synthetic ED assault attendances for the area; return the ground truth.
 
     Writes ``ed_assault_attendances.csv`` (the layout of `HEADER`, LF line
     endings) for ``area.synthetic_start`` … ``synthetic_end``.
 
-    Generating model, per site *s* and month *t*::
+    Generating model, per site *s* and month *t*:
 
-        mu_st = sum_LA k·pop_LA·exp(b·z_imd_LA)·share(s, LA) / (1 - nonres_s)
-                · exp(A cos(2π(m_t - 7)/12)) · exp(trend·years_t)
-                · Π_k RR_k^(lockdown fraction_kt)           (COVID-19 lockdowns)
-                · RR_level^[s is the navigator site and t >= go-live]
-        N_st ~ Poisson(mu_st)
+    $$\mu_{st} = k\,V_s\,e^{A\cos(2\pi(m_t-7)/12)}\,e^{\beta\,y_t}
+    \prod_j RR_j^{f_{jt}}\,RR_{\mathrm{level}}^{[s\text{ navigator},\ t \ge
+    \text{go-live}]},\qquad N_{st} \sim \mathrm{Poisson}(\mu_{st})$$
 
-    ``k`` is calibrated so that residents' attendances at the area's EDs average
-    400 a month at baseline (TIIG: 14,427 from April 2013 to March 2016), scaled by
-    the area's population relative to pan-Lancashire (1,508,941 in mid-2019) for
-    other areas.
-    Person attributes follow Box 1's proportions and TIIG's 44 % alcohol
-    involvement where recorded. Each attendance is a repeat (an earlier patient of
-    the same site within the previous 11 whole months, so within 365 days) with
-    probability ``p_repeat``, multiplied by ``navigator_repeat_ratio`` at the
-    navigator site from go-live.
-
-    **Box 1 by construction.** For the site and month flagged ``box1_month`` in
-    ``ed_sites.csv`` (Blackpool Victoria, June 2020) the Poisson draw is replaced by
-    exactly 32 attendances whose attributes are fixed quotas: 21 male / 11 female
-    (65.6 %), 15 aged 18–30 (46.9 %), 10 head injuries (31.3 %, the largest
-    complaint group), 12 by ambulance (37.5 %), 13 at night (40.6 %, 22:00–05:59),
-    Monday 7 and every other weekday 4 or 5, alcohol 7, drugs 7, both 3 (read as
-    4 alcohol only, 4 drugs only, 3 both), ED Navigator referral 29 and one each to
-    the safeguarding team, an IDVA and the FCWA.
+    where $V_s$ is the site's catchment violence (`catchment_violence()`: real
+    data.police.uk violence by authority weighted by the catchment shares), $f_{jt}$
+    the fraction of month $t$ in COVID-19 lockdown $j$, and $y_t$ years since
+    2016. Police violence is recorded where it happens, visitors included, so
+    $V_s$ sets all the site's attendances; ``non_resident_share`` of them are
+    given homes outside the area and the rest homes in the catchment's
+    authorities in proportion to $c_{sa} V_a$. ``k`` is calibrated so that
+    residents' attendances at the area's EDs average 400 a month at baseline
+    (TIIG: 14,427 from April 2013 to March 2016), scaled by the area's population
+    relative to pan-Lancashire (1,508,941 in mid-2019) for other areas. An area
+    with no police data to weight by falls back on population weights.
+    Person attributes follow `CALIBRATION` (TIIG's 44 % alcohol involvement where
+    recorded; the rest stand-ins, see there). Each attendance is a repeat (an
+    earlier patient of the same site within the previous 11 whole months, so
+    within 365 days) with probability ``p_repeat``, multiplied by
+    ``navigator_repeat_ratio`` at the navigator site from go-live. No cell is
+    forced to a published figure.
 
     Returns
     -------
     list of dict
         Ground-truth records: ``"kind": "injected_effect"`` (level and repeat
         effects at the navigator site, with start month and ratio),
-        ``"kind": "calibration"`` (Box 1 forced cell, TIIG volume),
-        ``"kind": "generator"`` (all parameters and the expected monthly counts per
-        site) and ``"kind": "file"``.
+        ``"kind": "calibration"`` (TIIG volume; the sites' target shares of
+        real violence), ``"kind": "generator"`` (all parameters and the expected
+        monthly counts per site) and ``"kind": "file"``.
     """
-    from lvrn_analysis.config.geography import imd2019, local_authorities, populations
+    from lvrn_analysis.config.geography import local_authorities, populations
 
     g = rng(area, SOURCE)
     sites = ed_sites(area)
@@ -177,45 +313,35 @@ def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
     pop_all = populations(area)
     pop = (pop_all[pop_all["mid_year"] == pop_all["mid_year"].min()]
            .set_index("la_code")["population"].reindex(las["la_code"]).astype(float))
-    score = imd2019(area).set_index("la_code")["imd_score"].reindex(las["la_code"])
-    z = (score - score.mean()) / score.std(ddof=0)
-    weight = pop * np.exp(GENERATOR["imd_elasticity"] * z)
+    if area.embedded_police:
+        weight = authority_violence(area).set_index("la_code")["violence"].reindex(
+            las["la_code"]).astype(float)
+        weighted_by = "real police-recorded violence (data.police.uk, shipped aggregate)"
+    else:
+        weight = pop
+        weighted_by = "population (no police data to weight by)"
     site_codes = list(sites["site_code"])
     share = (catch.pivot_table(index="site_code", columns="la_code", values="share",
                                aggfunc="sum")
              .reindex(index=site_codes, columns=las["la_code"]).fillna(0.0))
+    # residents of each authority by site, before scaling: c_sa * V_a
     contrib = share * weight.to_numpy()[None, :]
+    nonres = sites.set_index("site_code")["non_resident_share"].reindex(site_codes)
+    # all attendances at s are proportional to V_s; residents are (1 - nonres_s) of them
+    contrib = contrib.mul(1 - nonres, axis=0)
     # TIIG's 400 a month is pan-Lancashire; other areas are scaled by population
     target = CALIBRATION["resident_attendances_per_month"] * float(pop.sum()) / LANCASHIRE_POP_2019
     k_scale = target / float(contrib.to_numpy().sum())
     contrib = contrib * k_scale
-    nonres = sites.set_index("site_code")["non_resident_share"].reindex(site_codes)
     base = contrib.sum(axis=1) / (1 - nonres)
+    target_share = base / base.sum()
 
     out_months = synthetic_months(area)
     burn = GENERATOR["burn_in_months"]
     months = pd.date_range(out_months[0] - pd.DateOffset(months=burn), out_months[-1],
                            freq="MS")
-    mult = _month_multipliers(months)
+    mult = month_multipliers(months)
     nav = sites.set_index("site_code")
-    # Box 1 calibration: scale the Box 1 site's catchment so that its expected count in
-    # the Box 1 month is 32, then rescale the other sites to keep 400 residents a month.
-    for s in site_codes:
-        b1 = nav.loc[s, "box1_month"]
-        if not b1:
-            continue
-        j = int(np.flatnonzero(months == pd.Timestamp(b1 + "-01"))[0])
-        eff = (GENERATOR["navigator_level_rate_ratio"]
-               if pd.notna(nav.loc[s, "navigator_go_live"])
-               and months[j] >= nav.loc[s, "navigator_go_live"] else 1.0)
-        f = 32.0 / (float(base[s]) * mult[j] * eff)
-        contrib.loc[s] *= f
-        others = [o for o in site_codes if o != s]
-        if others:
-            rest = float(contrib.loc[others].to_numpy().sum())
-            want = target - float(contrib.loc[s].sum())
-            contrib.loc[others] *= want / rest
-        base = contrib.sum(axis=1) / (1 - nonres)
     mu = np.outer(base.to_numpy(), mult)
     p_rep = np.full(mu.shape, GENERATOR["p_repeat"])
     effects: list[dict] = []
@@ -227,13 +353,6 @@ def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
             p_rep[i, after] *= GENERATOR["navigator_repeat_ratio"]
             effects.append({"site": s, "go_live": go})
     counts = g.poisson(mu)
-    forced: tuple[int, int] | None = None
-    for i, s in enumerate(site_codes):
-        b1 = nav.loc[s, "box1_month"]
-        if b1:
-            j = int(np.flatnonzero(months == pd.Timestamp(b1 + "-01"))[0])
-            forced = (i, j)
-            counts[i, j] = 32
 
     lsoas = lsoa_lookup()
     lsoas = lsoas.sort_values(["la_code", "lsoa_code"]).reset_index(drop=True)
@@ -242,8 +361,7 @@ def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
     lsoa_cnt = {la: len(grp) for la, grp in lsoas.groupby("la_code")}
     la_codes = np.asarray(las["la_code"], dtype=object)
     cols: dict[str, list[np.ndarray]] = {c: [] for c in (
-        "site", "arrival", "age", "birth", "sex", "lsoa", "la", "pid", "rep", "_forced",
-        "f_complaint", "f_mode", "f_alc", "f_drg", "f_referral")}
+        "site", "arrival", "age", "birth", "sex", "lsoa", "la", "pid", "rep")}
     hist: dict[str, list[tuple[int, dict[str, np.ndarray]]]] = {s: [] for s in site_codes}
     next_pid = 0
     for j, month in enumerate(months):
@@ -252,16 +370,13 @@ def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
             if n == 0:
                 hist[s].append((j, {}))
                 continue
-            if forced == (i, j):
-                rec = _box1_cell(g, month, n)
-            else:
-                rec = {"arrival": _arrivals(g, month, n)}
-                band = g.choice(len(_AGE_P), size=n, p=[a[3] for a in _AGE_P])
-                lo = np.array([_AGE_P[b][1] for b in band])
-                hi = np.array([_AGE_P[b][2] for b in band])
-                rec["age"] = lo + (g.random(n) * (hi - lo + 1)).astype(int)
-                rec["sex"] = np.where(g.random(n) < CALIBRATION["p_male"], "1", "2").astype(object)
-                rec["sex"][g.random(n) < 0.004] = "9"
+            rec = {"arrival": arrival_times(g, month, n)}
+            band = g.choice(len(_AGE_P), size=n, p=[a[3] for a in _AGE_P])
+            lo = np.array([_AGE_P[b][1] for b in band])
+            hi = np.array([_AGE_P[b][2] for b in band])
+            rec["age"] = lo + (g.random(n) * (hi - lo + 1)).astype(int)
+            rec["sex"] = np.where(g.random(n) < CALIBRATION["p_male"], "1", "2").astype(object)
+            rec["sex"][g.random(n) < 0.004] = "9"
             # residence
             w = np.append(contrib.loc[s].to_numpy(), base[s] * nonres[s])
             which = g.choice(len(w), size=n, p=w / w.sum())
@@ -289,17 +404,7 @@ def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
                 if P is None:
                     rep[r] = False
                     continue
-                cand = np.arange(len(P["pid"]))
-                if forced == (i, j):
-                    # keep the Box 1 quotas: same sex, and the age stays in its band
-                    age_now = ((arrival[r] - P["birth"]) / np.timedelta64(1, "D") // 365.25
-                               ).astype(int)
-                    blo, bhi = _band_of(age[r])
-                    cand = cand[(P["sex"] == sex[r]) & (age_now >= blo) & (age_now <= bhi)]
-                    if len(cand) == 0:
-                        rep[r] = False
-                        continue
-                c = cand[g.integers(len(cand))]
+                c = g.integers(len(P["pid"]))
                 pid[r], sex[r], birth[r] = P["pid"][c], P["sex"][c], P["birth"][c]
                 la[r], lsoa[r] = P["la"][c], P["lsoa"][c]
                 age[r] = int((arrival[r] - birth[r]) / np.timedelta64(1, "D") // 365.25)
@@ -314,12 +419,8 @@ def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
                 for key in ("site", "arrival", "age", "birth", "sex", "lsoa", "la", "pid",
                             "rep"):
                     cols[key].append(cell[key])
-                cols["_forced"].append(np.full(n, forced == (i, j)))
-                for key in ("complaint", "mode", "alc", "drg", "referral"):
-                    cols["f_" + key].append(rec.get(key, np.full(n, None, dtype=object)))
     data = {k: np.concatenate(v) for k, v in cols.items() if v}
     n = len(data["site"])
-    forced_mask = data["_forced"]
     complaint = _choice(g, _COMPLAINT_P, n)
     mode = _choice(g, _ARRIVAL_P, n)
     alc_rec = g.random(n) < CALIBRATION["p_alcohol_recorded"]
@@ -335,10 +436,6 @@ def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
         m = (site_arr == s) & (arrival >= np.datetime64(go)) & (data["age"] >= 10) & (
             data["age"] <= 39)
         referral[m & (g.random(n) < 0.35)] = "04"
-    for key, arr_ in (("complaint", complaint), ("mode", mode), ("alc", alc), ("drg", drg),
-                      ("referral", referral)):
-        f = data["f_" + key]
-        arr_[forced_mask] = f[forced_mask]
     injury = _choice(g, _INJURY_P, n)
     location = _choice(g, _LOCATION_P, n)
     weapon = _choice(g, _WEAPON_P, n)
@@ -349,7 +446,7 @@ def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
     no_incident = g.random(n) < 0.05
     order = np.lexsort((data["pid"].astype(str), arrival))
     codes_age = data["age"].astype(object)
-    codes_age[(g.random(n) < 0.004) & ~forced_mask] = ""
+    codes_age[g.random(n) < 0.004] = ""
     arr_s = _fmt_dt(arrival)
     inc_s = np.where(no_incident, "", _fmt_dt(incident))
     ids = np.array([f"A{q + 1:07d}" for q in range(n)], dtype=object)
@@ -381,25 +478,20 @@ def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
                           "the same site within the previous 365 days "
                           "(lvrn_analysis.sources.ed.flag_repeats)",
         })
-    if forced is not None:
-        truth.append({
-            "source": SOURCE, "kind": "calibration", "fact": "LVRN report 2021 Box 1 (§5.2)",
-            "site": site_codes[forced[0]], "month": months[forced[1]].strftime("%Y-%m"),
-            "by_construction": True,
-            "values": {"attendances": 32, "male": 21, "female": 11, "aged_18_30": 15,
-                       "head_injury": 10, "ambulance": 12, "night": 13,
-                       "weekday_counts": {"Monday": 7, "Tuesday": 5, "Wednesday": 4,
-                                          "Thursday": 4, "Friday": 4, "Saturday": 4,
-                                          "Sunday": 4},
-                       "alcohol": 7, "drugs": 7, "both": 3, "navigator_referral": 29},
-            "night_definition": "arrival 22:00-05:59",
-        })
+    truth.append({
+        "source": SOURCE, "kind": "calibration", "fact": "geography of violence",
+        "description": "each site's expected share of the area's assault attendances "
+                       "(before the injected navigator effect) is its catchment's share of "
+                       f"the violence it is weighted by: {weighted_by}",
+        "weighted_by": weighted_by,
+        "site_share": {s: round(float(target_share[s]), 6) for s in site_codes},
+    })
     truth.append({
         "source": SOURCE, "kind": "calibration", "fact": "TIIG Lancashire",
         "description": "residents' attendances at the area's EDs average "
                        f"{CALIBRATION['resident_attendances_per_month']:.0f} a month at baseline "
                        "(14,427 from April 2013 to March 2016); alcohol involved in 44% where "
-                       "recorded",
+                       f"recorded ({TIIG_SOURCE})",
         **{k: float(v) for k, v in CALIBRATION.items()},
     })
     exp_counts = {s: {m.strftime("%Y-%m"): round(float(mu[i, j]), 4)
@@ -418,41 +510,7 @@ def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
     return truth
 
 
-def _band_of(age: int) -> tuple[int, int]:
-    for lo, hi, _ in AGE_BANDS:
-        if lo <= age <= hi:
-            return lo, hi
-    return 0, 120
-
-
 def _fmt_dt(x: np.ndarray) -> np.ndarray:
     """Format datetime64 values as ``YYYY-MM-DD HH:MM`` strings."""
     return np.char.replace(np.datetime_as_string(x.astype("datetime64[m]"), unit="m"),
                            "T", " ").astype(object)
-
-
-def _box1_cell(g: np.random.Generator, month: pd.Timestamp, n: int) -> dict[str, np.ndarray]:
-    """Attributes of the Box 1 cell: exact quotas, randomly paired."""
-    assert n == 32
-    sex = np.array(["1"] * 21 + ["2"] * 11, dtype=object)
-    ages = np.concatenate([g.integers(18, 31, 15), g.integers(10, 18, 6),
-                           g.integers(31, 40, 8), g.integers(46, 60, 3)])
-    complaint = np.array(["82271004"] * 10 + ["125596004"] * 7 + ["125600009"] * 6
-                         + ["127279002"] * 4 + ["125601008"] * 3 + ["283545005"] * 2,
-                         dtype=object)
-    mode = np.array(["1048031000000100"] * 12 + ["1048081000000101"] * 16
-                    + ["1048071000000103"] * 3 + ["1048061000000105"] * 1, dtype=object)
-    night = np.array([True] * 13 + [False] * 19)
-    weekdays = np.array([0] * 7 + [1] * 5 + [2] * 4 + [3] * 4 + [4] * 4 + [5] * 4 + [6] * 4)
-    alc = np.array(["Y"] * 7 + ["N"] * 25, dtype=object)
-    drg = np.array(["Y"] * 3 + ["N"] * 4 + ["Y"] * 4 + ["N"] * 21, dtype=object)
-    referral = np.array(["04"] * 29 + ["05", "03", "07"], dtype=object)
-    perm = {k: g.permutation(32) for k in ("sex", "age", "c", "m", "n", "w", "ad", "r")}
-    rec = {
-        "sex": sex[perm["sex"]], "age": ages[perm["age"]],
-        "complaint": complaint[perm["c"]], "mode": mode[perm["m"]],
-        "alc": alc[perm["ad"]], "drg": drg[perm["ad"]], "referral": referral[perm["r"]],
-    }
-    rec["arrival"] = _arrivals(g, month, n, night=night[perm["n"]],
-                               weekdays=weekdays[perm["w"]])
-    return rec

@@ -12,10 +12,17 @@ Process (all draws from one seeded `numpy.random.Generator`)
 ------------------------------------------------------------------
 For crime type *c*, authority *a* and month *t* the expected count is::
 
-    mu[c,a,t] = base[c] * share[c,a] * trend[c,t] * season[c,t] * covid[c,t] * effect[c,a,t]
+    mu[c,a,t] = base[c] * share[c,a] * pop[a,t] * trend[c,t] * season[c,t] * covid[c,t]
+                * effect[c,a,t]
 
 * ``base`` — mean monthly count of *c* over the real months outside lockdowns;
 * ``share`` — the authority's share of *c* in the real months;
+* ``pop`` — the authority's population in the month relative to June 2019
+  (`POPULATION_REFERENCE`), from `lvrn_analysis.config.geography.monthly_populations()`:
+  straight lines between the ONS mid-year estimates, the last carried forward and the
+  first carried back. The models' offsets use the same populations, so the rate
+  ``mu / population`` follows the other components exactly and the test bed has no
+  denominator artefact;
 * ``trend`` — a steady recording-practice rise in violence and sexual offences of
   +3 % a year over the whole period, log-linear and centred on June 2019 (an
   assumption in line with the ONS caution that police recorded violence rose
@@ -28,10 +35,14 @@ For crime type *c*, authority *a* and month *t* the expected count is::
   where ``f_L(t)`` is the share of the month in *L* and ``r_{c,L}`` the ratio of
   the real lockdown months to the real baseline (so anti-social behaviour
   more than doubles in April 2020, as it did);
-* ``effect`` — the **injected intervention effect** recorded in the ground truth.
+* ``effect`` — the **injected intervention effect**: a level change by the rate ratio
+  from the start month on, no slope change. The ground truth records it in the terms the
+  Impact page reports (`InjectedEffect.record()`): level ratio, slope ratio per year
+  (1.0) and the implied number of offences averted after the start,
+  ``sum_t mu[t] (1 / rate_ratio - 1)``, month by month and in total.
 
 Counts are drawn from a gamma–Poisson (negative binomial) with dispersion
-``alpha`` (variance ``mu + alpha mu²``), and allocated to LSOAs within the
+``alpha`` (variance ``mu + alpha mu²``) by `draw_counts()`, and allocated to LSOAs within the
 authority by a multinomial on the real LSOA shares.
 """
 
@@ -47,7 +58,11 @@ import pyarrow.csv as pacsv
 
 from lvrn_analysis._resources import reference_file
 from lvrn_analysis.config.areas import AreaConfig
-from lvrn_analysis.config.geography import la_name_from_lsoa_name, local_authorities
+from lvrn_analysis.config.geography import (
+    la_name_from_lsoa_name,
+    local_authorities,
+    monthly_populations,
+)
 from lvrn_analysis.config.periods import lockdown_fraction, lockdowns
 from lvrn_analysis.sources import police
 from lvrn_analysis.sources.validation import WEIGHT
@@ -70,6 +85,9 @@ VIOLENCE_TREND = 1.03
 
 #: Overdispersion of monthly authority counts (variance = mu + alpha mu^2).
 ALPHA = 0.004
+
+#: Month whose population the calibrated level stands for (also the trend's centre).
+POPULATION_REFERENCE = "2019-06"
 
 
 @dataclass(frozen=True)
@@ -96,9 +114,32 @@ class InjectedEffect:
     rate_ratio: float
     description: str
 
-    def record(self, area: AreaConfig) -> dict:
-        """Return the ground-truth record."""
-        return {
+    def record(self, area: AreaConfig, expected: pd.DataFrame | None = None) -> dict:
+        r"""Return the ground-truth record, in the terms the Impact page reports.
+
+        Parameters
+        ----------
+        area
+            The area configuration.
+        expected
+            The generator's expected counts (`expected_counts()`); when given, the
+            implied counts from the start month to the last generated month are added.
+
+        Returns
+        -------
+        dict
+            ``source, series, crime_type, area_code, effect ("level"), start,
+            rate_ratio, level_ratio`` (the same number), ``slope_ratio_per_year`` (1.0:
+            no slope change was injected), ``description``, ``area``; with ``expected``
+            also ``post_start, post_end, post_months``, ``expected_post`` (expected
+            in-area offences with the effect), ``counterfactual_post`` (without it),
+            ``averted_post`` (their difference, $\sum_t \mu_t (1/RR - 1)$),
+            ``averted_by_month`` (``YYYY-MM -> averted``, so any post window can be
+            summed) and ``area_total``: the same sums over all the area's authorities for
+            the crime type and the implied level ratio of the area total
+            (``expected_post / counterfactual_post``).
+        """
+        rec = {
             "source": "police_street",
             "series": f"{self.crime_type} in {self.la_code}",
             "crime_type": self.crime_type,
@@ -106,8 +147,53 @@ class InjectedEffect:
             "effect": "level",
             "start": self.start,
             "rate_ratio": self.rate_ratio,
+            "level_ratio": self.rate_ratio,
+            "slope_ratio_per_year": 1.0,
             "description": self.description,
             "area": area.id,
+        }
+        if expected is not None:
+            rec.update(self.implied_counts(expected))
+        return rec
+
+    def implied_counts(self, expected: pd.DataFrame) -> dict:
+        """Return the expected, counterfactual and averted counts implied by the effect.
+
+        Parameters
+        ----------
+        expected
+            The generator's expected counts (`expected_counts()`, with this effect).
+
+        Returns
+        -------
+        dict
+            The ``post_*``, ``*_post``, ``averted_by_month`` and ``area_total`` entries of
+            `record()` (sums rounded to 0.01, monthly values to 0.0001).
+        """
+        start = pd.Timestamp(self.start + "-01")
+        typ = expected[(expected["crime_type"] == self.crime_type)
+                       & (expected["month"] >= start)]
+        if typ.empty:
+            raise ValueError(f"no expected counts for {self.crime_type!r} from {self.start}")
+        own = typ[typ["la_code"] == self.la_code].sort_values("month")
+        mu = own["mu"].to_numpy(dtype=float)
+        cf = mu / own["effect"].to_numpy(dtype=float)
+        averted = cf - mu
+        total_mu = float(typ["mu"].sum())
+        total_cf = float((typ["mu"] / typ["effect"]).sum())
+        return {
+            "post_start": self.start,
+            "post_end": own["month"].max().strftime("%Y-%m"),
+            "post_months": len(own),
+            "expected_post": round(float(mu.sum()), 2),
+            "counterfactual_post": round(float(cf.sum()), 2),
+            "averted_post": round(float(averted.sum()), 2),
+            "averted_by_month": {m.strftime("%Y-%m"): round(float(a), 4)
+                                 for m, a in zip(own["month"], averted, strict=True)},
+            "area_total": {"expected_post": round(total_mu, 2),
+                           "counterfactual_post": round(total_cf, 2),
+                           "averted_post": round(total_cf - total_mu, 2),
+                           "implied_level_ratio": round(total_mu / total_cf, 6)},
         }
 
 
@@ -194,8 +280,13 @@ def expected_counts(cal: dict[str, pd.DataFrame], area: AreaConfig, months: pd.D
     -------
     pandas.DataFrame
         ``crime_type``, ``la_code``, ``month``, ``mu`` (in-area expected count) and
-        the multiplicative components.
+        the multiplicative components ``population`` (population relative to
+        `POPULATION_REFERENCE`), ``trend``, ``season``, ``covid`` and ``effect``.
     """
+    ref = pd.Timestamp(POPULATION_REFERENCE + "-01")
+    pops = monthly_populations(area, months.append(pd.DatetimeIndex([ref])))
+    pop = pops.pivot(index="date", columns="la_code", values="population")
+    pop_ratio = (pop / pop.loc[ref]).reindex(months)
     base = cal["base"].set_index("crime_type")["base"]
     covid = cal["covid"].set_index("crime_type")
     frac = lockdown_fraction(months)
@@ -216,11 +307,38 @@ def expected_counts(cal: dict[str, pd.DataFrame], area: AreaConfig, months: pd.D
             for e in effects:
                 if e.crime_type == ct and e.la_code == la_code:
                     eff = np.where(months >= pd.Timestamp(e.start + "-01"), e.rate_ratio, eff)
-            mu = b * share * (1 - NO_LSOA_SHARE) * trend * season * cov * eff
+            pr = pop_ratio[la_code].to_numpy(dtype=float)
+            mu = b * share * (1 - NO_LSOA_SHARE) * pr * trend * season * cov * eff
             rows.append(pd.DataFrame({
                 "crime_type": ct, "la_code": la_code, "month": months, "mu": mu,
-                "trend": trend, "season": season, "covid": cov, "effect": eff}))
+                "population": pr, "trend": trend, "season": season, "covid": cov,
+                "effect": eff}))
     return pd.concat(rows, ignore_index=True)
+
+
+def draw_counts(mu: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Draw gamma–Poisson (negative binomial, NB2) counts around expected counts.
+
+    ``lambda ~ Gamma(1/ALPHA, ALPHA mu)``, ``count ~ Poisson(lambda)``, so that the
+    variance is ``mu + ALPHA mu²``. The generator draws every series this way; the
+    test-bed simulations (`lvrn_analysis.story.impact.truth.truth_coverage()`) draw
+    replicates of the violence series the same way.
+
+    Parameters
+    ----------
+    mu
+        Expected counts (any shape).
+    rng
+        Random generator (consumed: one gamma and one Poisson draw per count).
+
+    Returns
+    -------
+    numpy.ndarray
+        Integer counts, the shape of ``mu``.
+    """
+    shape = 1 / ALPHA
+    lam = rng.gamma(shape, np.asarray(mu, dtype=float) / shape)
+    return rng.poisson(lam)
 
 
 def _hex_ids(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -269,9 +387,7 @@ def write_synthetic_police(out_dir: Path, area: AreaConfig, *, kept: pd.DataFram
     months = pd.date_range(area.synthetic_start + "-01", area.synthetic_end + "-01", freq="MS")
     exp = expected_counts(cal, area, months, effects)
     rng = np.random.default_rng(area.synthetic_seed)
-    shape = 1 / ALPHA
-    lam = rng.gamma(shape, exp["mu"].to_numpy() / shape)
-    exp["count"] = rng.poisson(lam)
+    exp["count"] = draw_counts(exp["mu"].to_numpy(), rng)
     cents = _centroids()
     cents = cents[cents["force"] == area.force]
     outside = cents[~la_name_from_lsoa_name(cents["lsoa_name"]).isin(
@@ -339,11 +455,15 @@ def write_synthetic_police(out_dir: Path, area: AreaConfig, *, kept: pd.DataFram
             df = pd.concat([df, dup], ignore_index=True)
         name = f"{month.strftime('%Y-%m')}-{area.force_slug}-street.csv"
         _write_csv(df, out_dir / name)
-    truth = [e.record(area) for e in effects]
+    truth = [e.record(area, exp) for e in effects]
     truth.append({
         "source": "police_street", "series": "all other crime type x authority series",
         "effect": "none", "area": area.id,
         "description": "No intervention effect was injected into any other police series.",
+        "level_ratio": 1.0, "slope_ratio_per_year": 1.0, "averted_post": 0.0,
+        "population": "ONS mid-year estimates interpolated monthly, the last carried forward "
+                      "and the first carried back (lvrn_analysis.config.geography."
+                      "monthly_populations), as in the models' offsets",
     })
     return truth
 

@@ -23,6 +23,7 @@ TWINS: dict[str, str] = {
     "police": "lvrn_analysis.synthetic.police:write_synthetic_police",
     "fingertips": "lvrn_analysis.synthetic.fingertips:synthesize",
     "ed": "lvrn_analysis.synthetic.ed:synthesize",
+    "navigator": "lvrn_analysis.synthetic.navigator:synthesize",
     "crime_tables": "lvrn_analysis.synthetic.crime_tables:synthesize",
     "education": "lvrn_analysis.synthetic.education:synthesize",
 }

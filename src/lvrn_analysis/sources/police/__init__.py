@@ -40,9 +40,11 @@ command line, the story pages, the synthetic twins, tests and benchmarks use the
 from lvrn_analysis.sources.police.archives import iter_members
 from lvrn_analysis.sources.police.embedded import (
     EMBED_COLUMNS,
+    REPEAT_OF_FIRST,
     build_embedded_aggregate,
     load_embedded,
     read_embedded,
+    repeat_of_first,
 )
 from lvrn_analysis.sources.police.fastpath import (
     PoliceFileResult,
@@ -91,6 +93,7 @@ __all__ = [
     "GEO_STATUS",
     "HEADER",
     "REASONS",
+    "REPEAT_OF_FIRST",
     "SOURCE",
     "AreaIndex",
     "KeptSink",
@@ -117,6 +120,7 @@ __all__ = [
     "parse_street_table",
     "police_workers",
     "read_embedded",
+    "repeat_of_first",
     "resolve_overlaps",
     "slug_from_name",
     "sniff",

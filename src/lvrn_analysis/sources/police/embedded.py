@@ -3,6 +3,13 @@
 Only the fields the cleaning rules need are kept, so that replaying
 `lvrn_analysis.sources.police.rules.clean()` on the aggregate gives exactly the
 counts of replaying it on the original rows, one `LoadResult` per original file.
+
+Repeated Crime IDs (the same crime published twice) stay in the aggregate as rows
+with ``crime_id_status = "duplicate"`` and their count, so a build from the
+aggregate quarantines exactly the copies a build from the raw files does, month by
+month. Each such row also says whether the copy repeats the first copy's place
+(coordinates, location and LSOA) and crime type (`REPEAT_OF_FIRST`), which the
+raw rows show and the aggregate would otherwise lose.
 """
 
 from __future__ import annotations
@@ -22,8 +29,50 @@ from lvrn_analysis.sources.validation import WEIGHT, LoadResult, SourceError, sh
 #: Columns of the embedded aggregate (one row per group of identical input rows).
 EMBED_COLUMNS: tuple[str, ...] = (
     "source_file", "source_sha256", "month", "reported_by", "falls_within", "lsoa_code",
-    "lsoa_name", "crime_type", "has_coordinates", "crime_id_status", WEIGHT,
+    "lsoa_name", "crime_type", "has_coordinates", "crime_id_status", "repeat_of_first",
+    WEIGHT,
 )
+
+#: Values of ``repeat_of_first`` on rows whose Crime ID repeats an earlier row of
+#: the same file (missing on all other rows).
+REPEAT_OF_FIRST: dict[str, str] = {
+    "same_place_and_type": "same coordinates, location, LSOA and crime type as the first copy",
+    "differs": "coordinates, location, LSOA or crime type differ from the first copy",
+}
+
+#: Fields compared by `repeat_of_first()`.
+_PLACE_AND_TYPE = ("longitude", "latitude", "location", "lsoa_code", "crime_type")
+
+
+def repeat_of_first(rows: pd.DataFrame) -> pd.Series:
+    """Say, for each repeated Crime ID, whether it repeats the first copy's place and type.
+
+    Parameters
+    ----------
+    rows
+        One file's rows after `_normalise_raw()` (``crime_id``, ``crime_id_status``
+        and the fields in `_PLACE_AND_TYPE`).
+
+    Returns
+    -------
+    pandas.Series
+        ``"same_place_and_type"`` or ``"differs"`` (see `REPEAT_OF_FIRST`) on
+        rows with ``crime_id_status == "duplicate"``, missing elsewhere.
+    """
+    out = pd.Series(pd.NA, index=rows.index, dtype="string")
+    dup = rows["crime_id_status"] == "duplicate"
+    if not dup.any():
+        return out
+    cols = list(_PLACE_AND_TYPE)
+    # a "present" row is the first row of its Crime ID (see _normalise_raw)
+    first = rows.loc[rows["crime_id_status"] == "present", ["crime_id", *cols]]
+    first = first.set_index("crime_id")[cols].reindex(rows.loc[dup, "crime_id"])
+    a = first.astype("string").fillna("").to_numpy()
+    b = rows.loc[dup, cols].astype("string").fillna("").to_numpy()
+    same = (a == b).all(axis=1)
+    out.loc[dup] = pd.array(["same_place_and_type" if x else "differs" for x in same],
+                            dtype="string")
+    return out
 
 
 def build_embedded_aggregate(paths: list[Path]) -> pd.DataFrame:
@@ -33,6 +82,9 @@ def build_embedded_aggregate(paths: list[Path]) -> pd.DataFrame:
     type, whether coordinates and a Crime ID were present, and whether the Crime
     ID repeated within the file), so that replaying `clean()` on the
     aggregate gives exactly the counts of replaying it on the original rows.
+    Repeated Crime IDs keep their count (``crime_id_status = "duplicate"``) and
+    say whether they repeat the first copy's place and crime type
+    (``repeat_of_first``, `repeat_of_first()`).
 
     Parameters
     ----------
@@ -55,6 +107,7 @@ def build_embedded_aggregate(paths: list[Path]) -> pd.DataFrame:
             if not ok.all():
                 raise SourceError(label, "invalid coordinates; fix before embedding")
             rows["has_coordinates"] = has
+            rows["repeat_of_first"] = repeat_of_first(rows)
             name = Path(label).name.removesuffix(".gz")
             rows["source_file"] = name
             rows["source_sha256"] = sha256_bytes(data)
@@ -92,6 +145,8 @@ def load_embedded(frame: pd.DataFrame, area: AreaConfig, label: str) -> list[Loa
             g[c] = pd.NA
         g["has_coordinates"] = g["has_coordinates"].astype(str).str.lower().isin(
             ["true", "1"])
+        if "repeat_of_first" not in g:  # an aggregate written before the column existed
+            g["repeat_of_first"] = pd.NA
         g[WEIGHT] = g[WEIGHT].astype("int64")
         res = clean(g, label=f"{label}!{name}", area=area,
                     expected_month=month_from_name(str(name)), sha256=str(sha),

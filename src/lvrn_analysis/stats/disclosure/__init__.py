@@ -75,10 +75,12 @@ from lvrn_analysis.stats.disclosure.policies import (
 from lvrn_analysis.stats.disclosure.published import (
     CONFIDENTIAL,
     CSV_METADATA_SUFFIX,
+    LINEAGE_ATTR,
     MARKER,
     NOT_AVAILABLE,
     ROLE_ATTR,
     SOURCE_ATTR,
+    STATUS_COLUMN,
     PublishedTable,
 )
 from lvrn_analysis.stats.disclosure.publishing import publish
@@ -91,6 +93,7 @@ from lvrn_analysis.stats.disclosure.suppression import (
 __all__ = [
     "CONFIDENTIAL",
     "CSV_METADATA_SUFFIX",
+    "LINEAGE_ATTR",
     "MARKER",
     "NOT_AVAILABLE",
     "ROLE_ATTR",
@@ -98,6 +101,7 @@ __all__ = [
     "SMALL_COUNT_MAX",
     "SOURCE_ATTR",
     "SOURCE_POLICIES",
+    "STATUS_COLUMN",
     "Finding",
     "Line",
     "PublishedTable",

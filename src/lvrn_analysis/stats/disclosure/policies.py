@@ -68,6 +68,12 @@ SOURCE_POLICIES: Mapping[str, SourcePolicy] = _registry(
         True,
     ),
     SourcePolicy(
+        "navigator_contacts", "controlled",
+        "person-level ED Navigator caseload records (10-39-year-olds after violence, self-harm "
+        "or overdose); health data about identifiable people",
+        True,
+    ),
+    SourcePolicy(
         "hospital_admissions", "controlled",
         "person-level hospital admission records (HES/SUS); health data about "
         "identifiable people",

@@ -6,27 +6,42 @@ ones as `NOT_AVAILABLE` (``[x]``), the Government Analysis Function / ONS
 shorthand; its HTML carries the `MARKER` attribute and a visible footnote, its
 CSV a CSVW-style ``-metadata.json`` sidecar. The publication guard
 (`lvrn_analysis.stats.disclosure.guard`) reads these markers back.
+
+The disclosure footnote appears only under tables it applies to: those with
+count (or count-derived) columns. A table with no counts carries the marker
+but no footnote.
+
+Lineage (`lvrn_analysis.processed.lineage.Lineage`, the processed tables the
+table rests on) is recorded in the HTML (`LINEAGE_ATTR`), the sidecar
+(``lvrn:lineage``) and, for anything resting on synthetic data, made visible:
+``SYNTHETIC`` in the caption, a lineage line under the table, a leading CSV
+column `STATUS_COLUMN` holding ``SYNTHETIC`` (or ``PARTLY SYNTHETIC``) on every
+row, and a sidecar that says synthetic instead of the real source's exemption
+reason.
 """
 
 from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from lvrn_analysis.processed.lineage import MARK, Lineage
 from lvrn_analysis.stats.disclosure.policies import PolicyName, Rule, SourcePolicy
 
 __all__ = [
     "CONFIDENTIAL",
     "CSV_METADATA_SUFFIX",
+    "LINEAGE_ATTR",
     "MARKER",
     "NOT_AVAILABLE",
     "ROLE_ATTR",
     "SOURCE_ATTR",
+    "STATUS_COLUMN",
     "PublishedTable",
 ]
 
@@ -42,6 +57,15 @@ SOURCE_ATTR = "data-lvrn-source"
 ROLE_ATTR = "data-lvrn-role"
 #: Suffix of the CSVW-style metadata file written next to each CSV.
 CSV_METADATA_SUFFIX = "-metadata.json"
+#: HTML attribute carrying the lineage status (`Lineage.status`).
+LINEAGE_ATTR = "data-lvrn-lineage"
+#: HTML attribute listing the processed tables the table rests on (space-separated).
+LINEAGE_SOURCES_ATTR = "data-lvrn-lineage-sources"
+#: Leading CSV column of tables resting on synthetic data: ``SYNTHETIC`` or
+#: ``PARTLY SYNTHETIC`` on every row. A column rather than a comment line, so that
+#: a spreadsheet shows it beside every row (also after sorting or filtering) and
+#: ``pandas.read_csv`` reads the file without options.
+STATUS_COLUMN = "data_status"
 
 
 @dataclass
@@ -67,6 +91,8 @@ class PublishedTable:
         Decimal places for derived columns in HTML and CSV.
     caption
         Optional table caption.
+    lineage
+        The processed tables the table rests on (default: undeclared).
     """
 
     frame: pd.DataFrame
@@ -78,6 +104,7 @@ class PublishedTable:
     secondary: pd.DataFrame
     decimals: int = 1
     caption: str | None = None
+    lineage: Lineage = field(default_factory=Lineage)
 
     @property
     def suppressed(self) -> pd.DataFrame:
@@ -89,15 +116,51 @@ class PublishedTable:
         """``"controlled"`` or ``"exempt"``."""
         return self.policy.policy
 
+    @property
+    def has_counts(self) -> bool:
+        """Whether the table has count (or count-derived) columns, so disclosure applies."""
+        return bool(self.count_cols or self.derived_cols)
+
+    @property
+    def reason(self) -> str:
+        """The policy's reason, said of synthetic data where the table rests on them.
+
+        A synthetic table in a real source's format is not "already published":
+        the reason says it is synthetic and which rule it is treated under.
+        """
+        lin = self.lineage
+        if not lin.synthetic:
+            return self.policy.reason
+        what = (f"{MARK} data generated in the format of source {self.policy.source!r}"
+                if lin.status == "synthetic" else
+                f"partly {MARK} data (synthetic processed tables: "
+                f"{', '.join(lin.synthetic_sources)})")
+        if self.rule is None:
+            if lin.status == "synthetic":
+                return f"{what}; they describe no real people or places and are not published " \
+                       "statistics"
+            return f"{what}; the real parts are {self.policy.reason}"
+        return f"{what}, controlled as the real data would be ({self.policy.reason})"
+
+    @property
+    def display_caption(self) -> str | None:
+        """The caption, with ``SYNTHETIC DATA`` in front where the table rests on synthetic data."""
+        if self.lineage.synthetic:
+            return self.lineage.marked(self.caption, sep=". ")
+        return self.caption
+
     def footnote(self) -> str:
-        """Return the visible footnote stating the rule applied."""
+        """Return the footnote stating the rule applied (shown only if `has_counts`)."""
+        if not self.has_counts:
+            return ("No count columns: disclosure control has nothing to act on "
+                    f"(source {self.policy.source!r}, {self.status}).")
         if self.rule is None:
             return (
                 f"Not subject to disclosure control. Source {self.policy.source!r} is exempt: "
-                f"{self.policy.reason}. {NOT_AVAILABLE} = not available."
+                f"{self.reason}. {NOT_AVAILABLE} = not available."
             )
         text = (
-            f"Disclosure control (source {self.policy.source!r}: {self.policy.reason}): "
+            f"Disclosure control (source {self.policy.source!r}: {self.reason}): "
             f"{self.rule.describe()}. {CONFIDENTIAL} = confidential: a suppressed small count, "
             "a cell suppressed so that a small count cannot be worked out from a total, or a "
             f"value derived from a suppressed count. {NOT_AVAILABLE} = not available."
@@ -178,16 +241,19 @@ class PublishedTable:
         esc = html.escape
         status = self.status
         rule_text = self.rule.describe() if self.rule else "exempt"
+        lin = self.lineage
         common = (
             f'{MARKER}="{status}" {SOURCE_ATTR}="{esc(self.policy.source)}" '
-            f'data-lvrn-rule="{esc(rule_text)}"'
+            f'data-lvrn-rule="{esc(rule_text)}" {LINEAGE_ATTR}="{lin.status}" '
+            f'{LINEAGE_SOURCES_ATTR}="{esc(" ".join(lin.sources or ()))}"'
         )
         shown = self.display_frame(thousands=True)
         rounded = self.rule is not None and self.rule.rounding > 1
         parts = [f'<div class="lvrn-published" {common}>',
                  f'<table class="lvrn-table" {common}>']
-        if self.caption:
-            parts.append(f"<caption>{esc(self.caption)}</caption>")
+        caption = self.display_caption
+        if caption:
+            parts.append(f"<caption>{esc(caption)}</caption>")
         head = []
         if self._show_index():
             names = [n for n in self.frame.index.names if n is not None]
@@ -220,32 +286,48 @@ class PublishedTable:
                 cells.append(f"<td{attrs}>{esc(shown[col].iloc[i])}</td>")
             parts.append("<tr>" + "".join(cells) + "</tr>")
         parts.append("</tbody></table>")
-        parts.append(
-            f'<p class="lvrn-disclosure-note" {MARKER}-note="{status}"><small>'
-            f"{esc(self.footnote())}</small></p></div>"
-        )
+        if lin.status not in ("real", "none"):
+            strong = "strong" if lin.synthetic else "em"
+            parts.append(f'<p class="lvrn-lineage" {LINEAGE_ATTR}-note="{lin.status}"><small>'
+                         f"<{strong}>{esc(lin.sentence())}</{strong}></small></p>")
+        if self.has_counts:
+            parts.append(
+                f'<p class="lvrn-disclosure-note" {MARKER}-note="{status}"><small>'
+                f"{esc(self.footnote())}</small></p>"
+            )
+        parts.append("</div>")
         return "\n".join(parts)
 
     def _repr_html_(self) -> str:
         return self.to_html()
 
     def __repr__(self) -> str:
-        return (
-            f"{self.display_frame(thousands=True).to_string()}\n"
-            f"[{self.status}] {self.footnote()}"
-        )
+        text = self.display_frame(thousands=True).to_string()
+        if self.lineage.status not in ("real", "none"):
+            text += f"\n{self.lineage.sentence()}"
+        return text + f"\n[{self.status}] {self.footnote()}"
 
     def metadata(self) -> dict[str, Any]:
-        """Machine-readable record of the policy applied (also in ``frame.attrs``)."""
-        return dict(self.frame.attrs["disclosure"])
+        """Machine-readable record of the policy applied (``frame.attrs``) and the lineage.
+
+        ``reason`` is `reason` (which says synthetic where the table rests on
+        synthetic data); ``lineage`` is `Lineage.record()`.
+        """
+        return {**self.frame.attrs["disclosure"], "reason": self.reason,
+                "lineage": self.lineage.record()}
 
     def to_csv(self, path: str | Path) -> Path:
         """Write a downloadable CSV plus a CSVW-style metadata sidecar.
 
         Suppressed cells are written as ``[c]`` and missing ones as ``[x]``;
         counts are integers. The sidecar ``<path>-metadata.json`` (W3C CSV on
-        the Web naming) records the policy, rule, source and footnote, and is
-        what the publication guard checks.
+        the Web naming) records the policy, rule, source, footnote and lineage,
+        and is what the publication and lineage guards check.
+
+        A table resting on synthetic data gets a leading column `STATUS_COLUMN`
+        (``data_status``) holding ``SYNTHETIC`` (or ``PARTLY SYNTHETIC``) on every
+        row, ``SYNTHETIC`` in the sidecar's title and description, and
+        ``"lvrn:synthetic": true``.
 
         Parameters
         ----------
@@ -262,6 +344,12 @@ class PublishedTable:
         shown = self.display_frame(thousands=False)
         if self._show_index():
             shown = shown.reset_index()
+        lin = self.lineage
+        if lin.synthetic:
+            if STATUS_COLUMN in shown.columns:
+                raise ValueError(f"{path}: column {STATUS_COLUMN!r} is reserved for the "
+                                 "synthetic-data marker")
+            shown.insert(0, STATUS_COLUMN, lin.mark.removesuffix(" DATA"))
         shown.to_csv(path, index=False, lineterminator="\n")
         columns = []
         for col in shown.columns:
@@ -273,14 +361,21 @@ class PublishedTable:
                 entry.update(datatype="number", null=[CONFIDENTIAL, NOT_AVAILABLE])
             if role:
                 entry["lvrn:role"] = role
+            if col == STATUS_COLUMN and lin.synthetic:
+                entry["dc:description"] = f"{lin.mark} (on every row): {lin.sentence()}"
             columns.append(entry)
+        description = self.footnote()
+        if lin.synthetic:
+            description = f"{lin.sentence()} {description}"
         meta = {
             "@context": "http://www.w3.org/ns/csvw",
             "url": path.name,
+            **({"dc:title": self.display_caption} if self.display_caption else {}),
             "dc:source": self.policy.source,
-            "dc:description": self.footnote(),
+            "dc:description": description,
             "lvrn:disclosure": self.status,
             **{f"lvrn:{k}": v for k, v in self.metadata().items() if k != "policy"},
+            "lvrn:synthetic": lin.synthetic,
             "tableSchema": {"columns": columns},
         }
         meta_path = path.with_name(path.name + CSV_METADATA_SUFFIX)

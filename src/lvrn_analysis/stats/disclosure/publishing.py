@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lvrn_analysis.processed.lineage import Lineage
 from lvrn_analysis.stats.disclosure.policies import (
     ROUNDING_BASE,
     SMALL_COUNT_MAX,
@@ -74,6 +75,7 @@ def publish(
     rescale_derived: bool = True,
     decimals: int = 1,
     caption: str | None = None,
+    lineage: Lineage | None = None,
 ) -> PublishedTable:
     """Apply the source's disclosure policy to a table for publication.
 
@@ -118,6 +120,11 @@ def publish(
         Decimal places for derived columns when rendered.
     caption
         Optional caption for the HTML table.
+    lineage
+        The processed tables the table rests on
+        (`lvrn_analysis.processed.lineage.lineage()`); ``None`` records it as
+        undeclared. A synthetic lineage marks the caption, CSV and metadata
+        ``SYNTHETIC`` (see `PublishedTable`).
 
     Returns
     -------
@@ -154,7 +161,7 @@ def publish(
             "rule": "exempt", "count_cols": counts, "derived_cols": derived,
         }
         return PublishedTable(frame, policy, None, counts, derived, primary, secondary,
-                              decimals, caption)
+                              decimals, caption, lineage or Lineage())
 
     rule = Rule(
         threshold=SMALL_COUNT_MAX if threshold is None else int(threshold),
@@ -221,4 +228,4 @@ def publish(
         "symbols": {CONFIDENTIAL: "confidential", NOT_AVAILABLE: "not available"},
     }
     return PublishedTable(frame, policy, rule, counts, derived, primary, secondary, decimals,
-                          caption)
+                          caption, lineage or Lineage())

@@ -11,8 +11,11 @@ This module holds the logic of the later sections of the problem-profile page:
   attendances (`lvrn_analysis.sources.ed`): `age_sex_table()`,
   `hour_weekday_table()`, `one_way_table()` (incident location, means of
   assault), `alcohol_drugs_table()` and `repeat_table()`.
-* **The navigator-site snapshot** in the shape of the LVRN report's Box 1
-  (§5.2): `box1_table()`.
+* **The ED Navigator caseload snapshot**: the LVRN report's Box 1 (§5.2), one
+  month of the scheme's caseload (10-39-year-olds after violence, self-harm or
+  overdose), rebuilt from the navigator contacts table
+  (`lvrn_analysis.sources.navigator`, disclosure source ``"navigator_contacts"``):
+  `box1_table()`.
 * **Coverage** of the LVRN serious-violence definition by each source:
   `coverage_table()`, `coverage_reasons()`.
 
@@ -34,7 +37,7 @@ Where each part lives
 ---------------------
 * `lvrn_analysis.story.ed_profile.benchmarks` — the benchmark comparisons;
 * `lvrn_analysis.story.ed_profile.attendances` — people, time, place and means;
-* `lvrn_analysis.story.ed_profile.box1` — the navigator-site snapshot;
+* `lvrn_analysis.story.ed_profile.box1` — the ED Navigator caseload snapshot;
 * `lvrn_analysis.story.ed_profile.coverage` — what each source can measure;
 * `lvrn_analysis.story.ed_profile.controlled` — `EdTable` and the published
   numbers prose may quote;
@@ -72,10 +75,12 @@ from lvrn_analysis.story.ed_profile.benchmarks import (
 from lvrn_analysis.story.ed_profile.box1 import (
     BOX1_MONTH,
     BOX1_ROWS,
+    NAVIGATOR_SOURCE,
     box1_counts,
     box1_table,
     box1_text,
     busiest_weekday,
+    caseload_period,
 )
 from lvrn_analysis.story.ed_profile.controlled import (
     ED_SOURCE,
@@ -105,6 +110,7 @@ __all__ = [
     "ED_SOURCE",
     "ENGLAND_CODE",
     "NAVIGATOR_SITE",
+    "NAVIGATOR_SOURCE",
     "TOTAL",
     "WEEKDAYS",
     "EdTable",
@@ -118,6 +124,7 @@ __all__ = [
     "box1_table",
     "box1_text",
     "busiest_weekday",
+    "caseload_period",
     "controlled_count",
     "coverage_reasons",
     "coverage_summary",

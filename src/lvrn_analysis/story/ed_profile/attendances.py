@@ -289,25 +289,56 @@ def repeat_table(ed_table: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
 # ---------------------------------------------------------------------------- prose
 
 
+#: Said in every sentence that quotes a number from synthetic ED records, so that no
+#: sentence copied on its own can pass as a finding.
+SYNTHETIC_QUALIFIER = "in the synthetic records (illustrative, not real figures)"
+
+
+def _is_synthetic(d: pd.DataFrame) -> bool:
+    """Return whether a row is synthetic (a frame without ``origin`` counts as synthetic)."""
+    if "origin" not in d.columns:
+        return True
+    return bool(d["origin"].astype(str).str.startswith("synthetic").any())
+
+
+def _lead(synthetic: bool) -> str:
+    """Return the qualifier opening a sentence of synthetic numbers (empty for real data)."""
+    return f"{SYNTHETIC_QUALIFIER[0].upper()}{SYNTHETIC_QUALIFIER[1:]}, " if synthetic else ""
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def period_text(d: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> str:
-    """Describe the ED period in Markdown (counts rounded under the project rule)."""
+    """Describe the ED period in Markdown (counts rounded under the project rule).
+
+    When any row is synthetic (column ``origin``), the sentence says that its
+    counts are illustrative.
+    """
     n_sites = int(d["ed_site"].nunique())
     res = int(d["resident_in_area"].astype(bool).sum())
+    kind = ("synthetic ED records (illustrative, not real figures)" if _is_synthetic(d)
+            else "ED records")
     return (f"The charts and tables below cover **{start:%B %Y} to {end:%B %Y}**, the latest "
-            f"12 months of ED records: {controlled_count(len(d))} assault attendances at the "
+            f"12 months of {kind}: {controlled_count(len(d))} assault attendances at the "
             f"area's {n_sites} type-1 emergency departments, {controlled_count(res)} of them "
             "by residents of the area (non-residents are included: the question is what "
             "the EDs see).")
 
 
-def people_text(people: EdTable) -> str:
-    """Describe the published age and sex table in Markdown."""
+def people_text(people: EdTable, *, synthetic: bool = True) -> str:
+    """Describe the published age and sex table in Markdown.
+
+    With ``synthetic`` (the default: person-level ED data are synthetic in every
+    shipped build) the sentence quoting the shares says they are illustrative.
+    """
     pub = people.published_counts().set_index("age_band")
     tot = pub.loc[TOTAL]
     male, total = tot["Male"], tot[TOTAL]
     young = pub.loc[["10-17", "18-30"], TOTAL]
     share_m = 100 * float(male) / float(total) if pd.notna(male) and pd.notna(total) else np.nan
-    text = (f"**{_f(share_m, '{:.0f}')}% of attendances were male**; "
+    text = (f"{_lead(synthetic)}**{_f(share_m, '{:.0f}')}% of attendances were male**; "
             f"the 18-30 age band alone holds {_f(100 * young['18-30'] / total, '{:.0f}')}% "
             f"and children aged 10-17 {_f(100 * young['10-17'] / total, '{:.0f}')}%. ")
     summ = suppression_summary(people.published())
@@ -321,8 +352,12 @@ def people_text(people: EdTable) -> str:
     return text
 
 
-def time_text(time_spec: EdTable) -> str:
-    """Describe the published hour-by-weekday table in Markdown."""
+def time_text(time_spec: EdTable, *, synthetic: bool = True) -> str:
+    """Describe the published hour-by-weekday table in Markdown.
+
+    With ``synthetic`` (the default) the sentence quoting the shares says they are
+    illustrative.
+    """
     pub = time_spec.published_counts().set_index("hour")
     tot = pd.to_numeric(pub.loc[TOTAL, list(WEEKDAYS)].astype("Float64")).astype(float)
     grand = float(pub.loc[TOTAL, TOTAL]) if pd.notna(pub.loc[TOTAL, TOTAL]) else np.nan
@@ -332,15 +367,20 @@ def time_text(time_spec: EdTable) -> str:
     busiest = tot.idxmax()
     summ = suppression_summary(time_spec.published())
     supp = summ["primary"] + summ["secondary"]
-    return (f"{_f(100 * weekend / grand, '{:.0f}')}% of attendances arrive on a Saturday or "
+    return (f"{_lead(synthetic)}{_f(100 * weekend / grand, '{:.0f}')}% of attendances arrive "
+            "on a Saturday or "
             f"Sunday ({busiest} is the busiest day) and "
             f"{_f(100 * night.sum(skipna=False) / grand, '{:.0f}')}% at night (22:00-05:59). "
             + (f"{supp} of the {summ['cells']} cells are suppressed."
                if supp else "At this volume no cell needed suppressing."))
 
 
-def place_means_text(place: EdTable, means: EdTable) -> str:
-    """Describe the published incident location and means-of-assault tables."""
+def place_means_text(place: EdTable, means: EdTable, *, synthetic: bool = True) -> str:
+    """Describe the published incident location and means-of-assault tables.
+
+    With ``synthetic`` (the default) every sentence that quotes a share or a count
+    says it is illustrative.
+    """
     pl = place.published_counts()
     me = means.published_counts()
     lab_p, lab_m = pl.columns[0], me.columns[0]
@@ -349,32 +389,42 @@ def place_means_text(place: EdTable, means: EdTable) -> str:
         return published_value(frame, "percent", row, by=lab, fmt="{:.0f}")
 
     knife = published_value(me, "attendances", "Knife or other sharp object", by=lab_m)
-    return (f"Assaults happen most often in the street or another public place "
-            f"({pct(pl, lab_p, 'Street or other public place')}%) and at home "
+    these = " of these synthetic attendances" if synthetic else ""
+    return (f"{_lead(synthetic)}assaults happen most often in the street or another public "
+            f"place ({pct(pl, lab_p, 'Street or other public place')}%) and at home "
             f"({pct(pl, lab_p, 'Home')}%): home is a proxy for domestic abuse, which these "
             f"records cannot identify. Licensed premises account for "
-            f"{pct(pl, lab_p, 'Pub club or bar')}%. Most injuries are from a body part "
+            f"{pct(pl, lab_p, 'Pub club or bar')}%{these}. {_cap(_lead(synthetic))}most "
+            f"injuries are from a body part "
             f"({pct(me, lab_m, 'Body part (fist feet head)')}%); a knife or other sharp "
             f"object was recorded in {pct(me, lab_m, 'Knife or other sharp object')}% "
-            f"(about {knife} attendances in 12 months) and the means is unknown in "
+            f"(about {knife} attendances in 12 months"
+            f"{', an illustrative figure' if synthetic else ''}) and the means is unknown in "
             f"{pct(me, lab_m, 'Unknown')}%.")
 
 
-def alcohol_drugs_text(spec: EdTable) -> str:
-    """Describe alcohol and drug involvement from the published cross-table."""
+def alcohol_drugs_text(spec: EdTable, *, synthetic: bool = True) -> str:
+    """Describe alcohol and drug involvement from the published cross-table.
+
+    With ``synthetic`` (the default) every sentence that quotes a share or a count
+    says it is illustrative.
+    """
     pub = spec.published_counts()
     a, g = recorded_share(pub, "alcohol"), recorded_share(pub, "drugs")
     both = pub.set_index("alcohol_involved").loc["Yes", "Drugs: yes"]
-    return (f"Alcohol involvement is recorded for {_f(a['pct_recorded'], '{:.0f}')}% of "
+    these = " of these synthetic attendances" if synthetic else ""
+    return (f"{_lead(synthetic)}alcohol involvement is recorded for "
+            f"{_f(a['pct_recorded'], '{:.0f}')}% of "
             f"attendances and, where recorded, **alcohol was involved in "
             f"{_f(a['pct_yes_where_recorded'], '{:.0f}')}%**. Drugs are recorded for "
-            f"{_f(g['pct_recorded'], '{:.0f}')}% and were involved in "
+            f"{_f(g['pct_recorded'], '{:.0f}')}%{these} and were involved in "
             f"{_f(g['pct_yes_where_recorded'], '{:.0f}')}% of those; both together in about "
             f"{_f(both)} attendances.")
 
 
 def repeat_text(spec: EdTable, site: str = NAVIGATOR_SITE,
-                truth: Sequence[Mapping[str, Any]] | None = None) -> str:
+                truth: Sequence[Mapping[str, Any]] | None = None, *,
+                synthetic: bool = True) -> str:
     """Describe repeat attendances from the published table.
 
     Parameters
@@ -386,6 +436,9 @@ def repeat_text(spec: EdTable, site: str = NAVIGATOR_SITE,
     truth
         Optional ground-truth records of the synthetic build: when one records an
         injected change in the site's repeat share, the text says so.
+    synthetic
+        Whether the records are synthetic (the default in every shipped build):
+        each sentence that quotes a share then says it is illustrative.
 
     Returns
     -------
@@ -399,11 +452,13 @@ def repeat_text(spec: EdTable, site: str = NAVIGATOR_SITE,
     den = pd.to_numeric(pub["attendances"].astype("Float64")).astype(float)
     share = 100 * num / den
     others = share.drop(index=[TOTAL, name], errors="ignore")
-    text = (f"{_f(100 * tot['repeat_attendances'] / tot['attendances'], '{:.0f}')}% of "
+    text = (f"{_lead(synthetic)}"
+            f"{_f(100 * tot['repeat_attendances'] / tot['attendances'], '{:.0f}')}% of "
             "attendances were by someone who had attended the same ED in the previous 365 "
             f"days. At {name}, the ED Navigator site, the share is "
             f"{_f(share.get(name), '{:.1f}')}%, against {_f(others.min(), '{:.1f}')}% to "
-            f"{_f(others.max(), '{:.1f}')}% at the other sites.")
+            f"{_f(others.max(), '{:.1f}')}% at the other sites"
+            f"{' (synthetic, illustrative)' if synthetic else ''}.")
     inj = [t for t in (truth or []) if t.get("kind") == "injected_effect"
            and t.get("series") == "repeat attendance share" and t.get("site") == site]
     if inj:

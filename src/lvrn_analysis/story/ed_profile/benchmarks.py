@@ -247,7 +247,8 @@ def benchmark_text(police: pd.DataFrame, fingertips: pd.DataFrame, *,
            "intervals are narrow, so almost every authority differs significantly from the "
            "area rate. ")
     p2 = (f"**Synthetic Fingertips export** (indicator {a['indicator_id']}, "
-          f"{a['indicator_name'].split(' - ')[-1]}, {a['period']}). Against England "
+          f"{a['indicator_name'].split(' - ')[-1]}, {a['period']}). In this synthetic export "
+          "(illustrative, not real figures), against England "
           f"({a['england']:.1f} per 1,000), **{len(worse_e)} authorities are worse** and "
           f"{len(better_e)} better ({', '.join(better_e) or 'none'}); against the "
           f"{area_label} value recomputed from the authorities' counts "

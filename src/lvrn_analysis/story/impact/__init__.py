@@ -4,13 +4,13 @@ Everything the "Impact" story page (`notebooks/04-impact.ipynb`) computes, split
 The page calls the names re-exported here (`from lvrn_analysis.story import impact`, then
 `impact.evaluate(...)`); each is defined in one of these modules:
 
-* `lvrn_analysis.story.impact.models` — the page's ITS specifications
-  (`PRIMARY_MODEL`: level and slope change with lockdown covariates;
-  `FRAMEWORK_DEFAULT_MODEL`; the `DESIGNS` compared against the truth);
+* `lvrn_analysis.story.impact.models` — the page's ITS designs, read from the analysis
+  plan registered in the outcomes-framework file (`primary_model()`, `designs()`;
+  `PRIMARY_MODEL`, `FRAMEWORK_DEFAULT_MODEL` and `DESIGNS` for the shipped plan);
 * `lvrn_analysis.story.impact.series` — `build_framework_series()` turns a processed
   police table into the tidy series frame the ITS engine expects, one series per
-  framework indicator x area (plus an area total), with monthly populations from the
-  nearest available ONS mid-year estimate (`monthly_population()`);
+  framework indicator x area (plus an area total), with monthly populations interpolated
+  between ONS mid-year estimates (`monthly_population()`);
 * `lvrn_analysis.story.impact.truth` — the synthetic build's ground truth
   (`load_ground_truth()`, `injected_effects()`) and the check of each verdict against
   it (`attach_truth()`, `ground_truth_sentence()`);
@@ -43,6 +43,7 @@ from lvrn_analysis.story.impact.counterfactual import (
     step_only,
 )
 from lvrn_analysis.story.impact.framework import (
+    autocorrelation_sentence,
     compare_designs,
     design_figure,
     design_sentence,
@@ -51,6 +52,7 @@ from lvrn_analysis.story.impact.framework import (
     evaluate_controlled,
     framework_table,
     indicator_overview,
+    verdict_rule,
 )
 from lvrn_analysis.story.impact.models import (
     DESIGN_SHORT,
@@ -87,15 +89,19 @@ from lvrn_analysis.story.impact.series import (
     total_name,
 )
 from lvrn_analysis.story.impact.truth import (
+    CoverageStudy,
     attach_truth,
     ground_truth_sentence,
     implied_total_rr,
     injected_effects,
     load_ground_truth,
+    true_averted,
+    truth_coverage,
     truth_description,
 )
 
 __all__ = [
+    "CoverageStudy",
     "DESIGNS",
     "DESIGN_SHORT",
     "FRAMEWORK_DEFAULT_MODEL",
@@ -106,6 +112,7 @@ __all__ = [
     "SYNTHETIC_TABLE_SOURCE",
     "TOTAL_CODE",
     "attach_truth",
+    "autocorrelation_sentence",
     "averted_sentence",
     "averted_table",
     "build_framework_series",
@@ -142,5 +149,8 @@ __all__ = [
     "sensitivity_table",
     "step_only",
     "total_name",
+    "true_averted",
+    "truth_coverage",
     "truth_description",
+    "verdict_rule",
 ]

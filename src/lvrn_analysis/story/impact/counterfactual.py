@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,7 @@ from lvrn_analysis.its import ITSResults, fit_its
 from lvrn_analysis.story.impact.formatting import fmt_rr
 from lvrn_analysis.story.impact.models import PRIMARY_MODEL
 from lvrn_analysis.story.impact.series import SYNTHETIC_SOURCES, TOTAL_CODE, total_name
-from lvrn_analysis.story.impact.truth import implied_total_rr, injected_effects
+from lvrn_analysis.story.impact.truth import implied_total_rr, injected_effects, true_averted
 
 __all__ = [
     "KeySeries",
@@ -54,6 +54,10 @@ class KeySeries:
         The (implied) true level change.
     start
         Go-live date.
+    true_averted
+        Offences the injected effect averted in the series from go-live to its last
+        month (`lvrn_analysis.story.impact.truth.true_averted()`); 0 for an untouched
+        series, NaN when unknown.
     """
 
     role: str
@@ -62,6 +66,7 @@ class KeySeries:
     name: str
     true_rate_ratio: float
     start: pd.Timestamp
+    true_averted: float = field(default=float("nan"), compare=False)
 
     @property
     def slug(self) -> str:
@@ -92,31 +97,40 @@ def key_series(series: pd.DataFrame, truth: Sequence[Mapping[str, Any]],
     Returns
     -------
     list of KeySeries
-        Treated, total, untouched (those that exist).
+        Treated, total, untouched (those that exist), each with its true level change and
+        true averted count over the post-go-live months of ``series``.
     """
     fw = framework if framework is not None else load_framework()
     eff = injected_effects(truth, fw)
     ind_id = eff[0]["indicator_id"] if eff else str(series["indicator_id"].iloc[0])
     ind = fw.indicator(ind_id)
     s = series[series["indicator_id"] == ind_id]
+    start = ind.intervention_start
+    end = pd.Timestamp(s["date"].max()) if len(s) else start
+    untouched = any(r.get("effect") == "none" and r.get("source") == ind.source for r in truth)
+
+    def averted(code: str) -> float:
+        return true_averted(eff, ind_id, code, start=start, end=end, untouched=untouched)
+
     keys = []
     treated = {e["area_code"] for e in eff if e["indicator_id"] == ind_id}
     for e in eff:
         if e["indicator_id"] == ind_id:
             keys.append(KeySeries("treated", ind_id, e["area_code"],
                                   fw.areas.get(e["area_code"], e["area_code"]),
-                                  e["rate_ratio"], ind.intervention_start))
+                                  e["rate_ratio"], start, averted(e["area_code"])))
             break
     if (s["area_code"] == TOTAL_CODE).any():
         n = s.loc[s["area_code"] != TOTAL_CODE, "area_code"].nunique()
         keys.append(KeySeries("total", ind_id, TOTAL_CODE, total_name(n, area),
-                              implied_total_rr(series, eff, ind_id), ind.intervention_start))
+                              implied_total_rr(series, eff, ind_id), start,
+                              averted(TOTAL_CODE)))
     tot = (s[(s["area_code"] != TOTAL_CODE) & ~s["area_code"].isin(treated)]
            .groupby("area_code")["count"].sum().sort_values(ascending=False, kind="stable"))
     if len(tot):
         code = str(tot.index[0])
         keys.append(KeySeries("untouched", ind_id, code, fw.areas.get(code, code), 1.0,
-                              ind.intervention_start))
+                              start, averted(code)))
     return keys
 
 
@@ -262,6 +276,8 @@ def counterfactual_figure(res: ITSResults, key: KeySeries, *,
         alt += (f", {st['averted']:,.0f} ({st['low']:,.0f} to {st['high']:,.0f}) against the "
                 "counterfactual without the step only")
     alt += "."
+    if np.isfinite(key.true_averted):
+        alt += f" The injected change averted {key.true_averted:,.0f} offences."
     fig = res.plot(title=f"{key.name}: violence and sexual offences, observed and "
                          "counterfactual", source=list(sources or SYNTHETIC_SOURCES),
                    synthetic=True, alt=alt)
@@ -289,6 +305,12 @@ def _averted_cell(a: Mapping[str, float]) -> str:
             f"{100 * a['share']:.1f}%")
 
 
+def _inside(a: Mapping[str, float], truth: float) -> str:
+    if not np.isfinite(truth):
+        return ""
+    return "yes" if a["low"] <= truth <= a["high"] else "no"
+
+
 def averted_table(fits: Mapping[KeySeries, ITSResults]) -> pd.DataFrame:
     """Offences averted after go-live for each key series, with intervals.
 
@@ -307,8 +329,10 @@ def averted_table(fits: Mapping[KeySeries, ITSResults]) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``Series, True fall, Level change RR (95% CI), Slope change, RR per year (95% CI),
-        Months, observed`` (a count), and the two averted columns as display strings
-        (``n (low to high); % of the counterfactual``).
+        Months, observed`` (a count), ``True averted`` (the injected truth,
+        `KeySeries.true_averted`, as a display string) and the two averted columns as
+        display strings (``n (low to high); % of the counterfactual``), each followed by
+        whether its interval contains the truth (``Truth inside``: ``yes``/``no``).
     """
     rows = []
     for key, res in fits.items():
@@ -328,10 +352,18 @@ def averted_table(fits: Mapping[KeySeries, ITSResults]) -> pd.DataFrame:
             "Slope change, RR per year (95% CI)": slope,
             "Months": full["months"],
             "observed": int(round(full["observed"])),
+            "True averted": (f"{key.true_averted:,.0f}" if np.isfinite(key.true_averted)
+                             else "unknown"),
             "Averted by the step (95% CI); %": _averted_cell(step),
+            "Step: truth inside": _inside(step, key.true_averted),
             "Averted by step and slope (95% CI); %": _averted_cell(full),
+            "Step and slope: truth inside": _inside(full, key.true_averted),
         })
     return pd.DataFrame(rows)
+
+
+def _where(a: Mapping[str, float], truth: float) -> str:
+    return "inside" if a["low"] <= truth <= a["high"] else "**outside**"
 
 
 def averted_sentence(fits: Mapping[KeySeries, ITSResults]) -> str:
@@ -345,7 +377,9 @@ def averted_sentence(fits: Mapping[KeySeries, ITSResults]) -> str:
     Returns
     -------
     str
-        Markdown paragraph.
+        Markdown paragraph: for each series the offences averted by the step (and by
+        step and slope change) with 95% intervals, the true averted count and whether
+        each interval contains it.
     """
     parts = []
     for key, res in fits.items():
@@ -355,13 +389,22 @@ def averted_sentence(fits: Mapping[KeySeries, ITSResults]) -> str:
         sig = bool(lvl.ci_high < 1 or lvl.ci_low > 1)
         true = ("nothing was injected" if key.true_rate_ratio == 1.0 else
                 f"the true fall is {100 * (1 - key.true_rate_ratio):.1f}%"
-                + (" (implied by the injected authority's share)" if key.role == "total"
+                + (" (implied by the injected change)" if key.role == "total"
                    else ""))
         txt = (f"**{key.name}**: the step {'is' if sig else 'is not'} statistically "
                f"significant and accounts for {step['averted']:,.0f} offences averted "
-               f"({100 * step['share']:.1f}% of its counterfactual); {true}.")
+               f"({step['low']:,.0f} to {step['high']:,.0f}; "
+               f"{100 * step['share']:.1f}% of its counterfactual); {true}")
+        if np.isfinite(key.true_averted):
+            txt += (f" (true number averted: {key.true_averted:,.0f}, "
+                    f"{_where(step, key.true_averted)} the interval)")
+        txt += "."
         if _has_slope(res):
             txt += (f" Counting the slope change as well gives {full['averted']:,.0f} "
-                    f"({100 * full['share']:.1f}%).")
+                    f"({full['low']:,.0f} to {full['high']:,.0f}; "
+                    f"{100 * full['share']:.1f}%)")
+            if np.isfinite(key.true_averted):
+                txt += f", with the truth {_where(full, key.true_averted)} the interval"
+            txt += "."
         parts.append(txt)
     return " ".join(parts)

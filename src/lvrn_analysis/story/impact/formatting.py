@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from lvrn_analysis.its.results import format_p
+
 __all__ = ["fmt_p", "fmt_rr", "month_runs", "pct", "plural"]
 
 
@@ -34,8 +36,10 @@ def fmt_rr(rr: float, lo: float, hi: float, nd: int = 3) -> str:
     return f"{rr:.{nd}f} ({lo:.{nd}f} to {hi:.{nd}f})"
 
 
-def fmt_p(p: float) -> str:
-    """Format a p-value: three decimals, ``"<0.001"`` below 0.001, empty when missing.
+def fmt_p(p: float | None) -> str:
+    """Format a p-value with the shared `lvrn_analysis.its.results.format_p()`.
+
+    Three decimals, ``"< 0.001"`` below 0.001, empty when missing.
 
     Parameters
     ----------
@@ -47,9 +51,7 @@ def fmt_p(p: float) -> str:
     str
         The text.
     """
-    if p is None or not np.isfinite(p):
-        return ""
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+    return format_p(p)
 
 
 def pct(x: float, nd: int = 0) -> str:

@@ -1,43 +1,128 @@
-"""The Impact page's ITS model specifications.
+"""The Impact page's ITS designs, read from the registered analysis plan.
 
-`PRIMARY_MODEL` is the recommended specification of the ITS engine
-(`lvrn_analysis.its.RECOMMENDED`: quasi-Poisson, two Fourier pairs, model-based
-standard errors, t intervals) with a level **and** slope change at go-live (the standard
-segmented regression of Lopez Bernal, Cummins & Gasparrini 2017, *Int J Epidemiol*
-46(1):348-355) and the share of each month spent in each national COVID-19 lockdown as
-covariates. The post period here is three years long and spans the pandemic, so the
-page does not force the pre-go-live trend onto it (a level-only model does). The
-level-only framework default and a controlled ITS (Lopez Bernal, Cummins & Gasparrini
-2018, *Int J Epidemiol* 47(6):2082-2093) are reported beside it (`DESIGNS`).
+The primary design and the sensitivity designs are not chosen here: they are registered
+in the outcomes-framework file (``analysis_plan`` in
+``reference/outcomes_framework_lancashire.yml``, read by
+`lvrn_analysis.config.outcomes.OutcomesFramework.plan()`), before any fit. This module
+turns a plan into the keyword arguments of the ITS engine:
+
+* `primary_model()`: the primary design's model, the recommended specification of the
+  engine (`lvrn_analysis.its.RECOMMENDED`: quasi-Poisson, two Fourier pairs,
+  model-based standard errors, t intervals) with whatever the plan sets: for the shipped
+  plan a level **and** slope change at go-live (the segmented regression of Lopez Bernal,
+  Cummins & Gasparrini 2017, *Int J Epidemiol* 46(1):348-355) and the share of each
+  month spent in a national COVID-19 lockdown as covariates;
+* `designs()`: ``label -> (model, controlled)`` for the primary design and each
+  sensitivity design (the shipped plan adds a level-only model and a controlled ITS,
+  Lopez Bernal, Cummins & Gasparrini 2018, *Int J Epidemiol* 47(6):2082-2093);
+* `design_short()`: legend labels.
+
+The names `PRIMARY_MODEL`, `FRAMEWORK_DEFAULT_MODEL` (the first uncontrolled
+sensitivity design without a slope change), `DESIGNS` and `DESIGN_SHORT` are the same
+for the shipped framework, computed from its plan when first used.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from lvrn_analysis.config.outcomes import OutcomesFramework, load_framework
 from lvrn_analysis.its import RECOMMENDED
 
-__all__ = ["DESIGNS", "DESIGN_SHORT", "FRAMEWORK_DEFAULT_MODEL", "PRIMARY_MODEL"]
+# PRIMARY_MODEL, FRAMEWORK_DEFAULT_MODEL, DESIGNS and DESIGN_SHORT are module attributes
+# computed on first use (`__getattr__`), so they are not listed here.
+__all__ = ["design_short", "designs", "level_only_model", "primary_model"]
 
-#: The page's primary model (see the module docstring).
-PRIMARY_MODEL: dict[str, Any] = {**RECOMMENDED, "slope_change": True, "lockdowns": True}
 
-#: The framework default of `lvrn_analysis.its.evaluate_framework()` (level change
-#: only), with the same lockdown covariates.
-FRAMEWORK_DEFAULT_MODEL: dict[str, Any] = {**RECOMMENDED, "slope_change": False,
-                                           "lockdowns": True}
+def _fw(framework: OutcomesFramework | None) -> OutcomesFramework:
+    return framework if framework is not None else load_framework()
 
-#: Designs compared against the ground truth: label -> (model, controlled).
-DESIGNS: dict[str, tuple[dict[str, Any], bool]] = {
-    "Level change only (framework default)": (FRAMEWORK_DEFAULT_MODEL, False),
-    "Level and slope change (primary)": (PRIMARY_MODEL, False),
-    "Controlled: each authority against the others (level change)":
-        (FRAMEWORK_DEFAULT_MODEL, True),
-}
 
-#: Short names of the designs, for chart legends.
-DESIGN_SHORT = {
-    "Level change only (framework default)": "Level only",
-    "Level and slope change (primary)": "Level + slope (primary)",
-    "Controlled: each authority against the others (level change)": "Controlled",
-}
+def primary_model(framework: OutcomesFramework | None = None) -> dict[str, Any]:
+    """Return the registered primary model as keyword arguments of `fit_its()`.
+
+    Parameters
+    ----------
+    framework
+        Outcomes framework; default the shipped proposal.
+
+    Returns
+    -------
+    dict
+        `RECOMMENDED` updated with the plan's primary model.
+
+    Raises
+    ------
+    lvrn_analysis.config.outcomes.FrameworkError
+        If the framework registers no analysis plan.
+    """
+    return {**RECOMMENDED, **_fw(framework).plan().primary.model}
+
+
+def level_only_model(framework: OutcomesFramework | None = None) -> dict[str, Any]:
+    """Return the plan's first uncontrolled design without a slope change.
+
+    Parameters
+    ----------
+    framework
+        Outcomes framework; default the shipped proposal.
+
+    Returns
+    -------
+    dict
+        Keyword arguments of `fit_its()`; the primary model with ``slope_change=False``
+        when the plan has no such design.
+    """
+    plan = _fw(framework).plan()
+    for d in plan.designs:
+        if not d.controlled and not d.model.get("slope_change"):
+            return {**RECOMMENDED, **d.model}
+    return {**RECOMMENDED, **plan.primary.model, "slope_change": False}
+
+
+def designs(framework: OutcomesFramework | None = None
+            ) -> dict[str, tuple[dict[str, Any], bool]]:
+    """Return the registered designs, primary first: ``label -> (model, controlled)``.
+
+    Parameters
+    ----------
+    framework
+        Outcomes framework; default the shipped proposal.
+
+    Returns
+    -------
+    dict
+        One entry per design of the plan, in the order primary, then sensitivity designs
+        in file order.
+    """
+    return {d.label: ({**RECOMMENDED, **d.model}, d.controlled)
+            for d in _fw(framework).plan().designs}
+
+
+def design_short(framework: OutcomesFramework | None = None) -> dict[str, str]:
+    """Return ``label -> short label`` of the registered designs, for chart legends.
+
+    Parameters
+    ----------
+    framework
+        Outcomes framework; default the shipped proposal.
+
+    Returns
+    -------
+    dict
+        Short labels.
+    """
+    return {d.label: d.short for d in _fw(framework).plan().designs}
+
+
+_LAZY = {"PRIMARY_MODEL": primary_model, "FRAMEWORK_DEFAULT_MODEL": level_only_model,
+         "DESIGNS": designs, "DESIGN_SHORT": design_short}
+
+
+def __getattr__(name: str) -> Any:
+    """Compute the shipped plan's designs on first use (PEP 562)."""
+    if name in _LAZY:
+        value = _LAZY[name]()
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

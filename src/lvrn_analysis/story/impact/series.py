@@ -7,11 +7,13 @@ per framework indicator x area (plus an area total).
 Populations
 -----------
 The reference populations hold a few ONS mid-year estimates (for Lancashire mid-2019,
-mid-2020 and mid-2022). Each month takes the estimate whose mid-year (1 July) is
-closest to the middle of the month (the rule of
-`lvrn_analysis.story.profile.nearest_mid_year()`; ties go to the earlier year), so months
-up to December 2019 use mid-2019, January 2020 to June 2021 mid-2020 and later months
-mid-2022. No interpolation or extrapolation is attempted.
+mid-2020 and mid-2022), each dated 30 June. Each month takes the value at its middle of
+the straight line between the estimates, with the last estimate carried forward past
+mid-2022 and the first carried back before mid-2019
+(`lvrn_analysis.config.geography.monthly_populations()`, the rule the synthetic police
+generator uses too). The offsets therefore change smoothly; an earlier version took the
+nearest mid-year estimate, which stepped in January 2020 and July 2021 (+6.9 % in
+Burnley) and bent the fitted trends of every series.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from lvrn_analysis.config.areas import AreaConfig
-from lvrn_analysis.config.geography import populations
+from lvrn_analysis.config.geography import monthly_populations
 from lvrn_analysis.config.outcomes import Indicator, OutcomesFramework, load_framework
 
 __all__ = [
@@ -53,7 +55,11 @@ SYNTHETIC_TABLE_SOURCE = "synthetic_police"
 
 
 def monthly_population(area: AreaConfig, months: Sequence[pd.Timestamp]) -> pd.DataFrame:
-    """Return each authority's population in each month, from the nearest mid-year estimate.
+    """Return each authority's population in each month (the models' offsets).
+
+    A thin wrapper of `lvrn_analysis.config.geography.monthly_populations()`: linear
+    interpolation between the ONS mid-year estimates (30 June), the last estimate carried
+    forward and the first carried back.
 
     Parameters
     ----------
@@ -65,41 +71,10 @@ def monthly_population(area: AreaConfig, months: Sequence[pd.Timestamp]) -> pd.D
     Returns
     -------
     pandas.DataFrame
-        ``la_code, date, mid_year, population``, one row per authority x month. The
-        mid-year is the available estimate closest to the middle of the month (the rule
-        of `lvrn_analysis.story.profile.nearest_mid_year()`), using only mid-years
-        available for every authority of the area.
-
-    Raises
-    ------
-    ValueError
-        If no mid-year estimate covers all the area's authorities.
+        ``la_code, date, population, basis``, one row per authority x month
+        (``basis``: ``"interpolated"``, ``"carried forward"`` or ``"carried back"``).
     """
-    pops = populations(area)
-    per_year = pops.groupby("mid_year")["la_code"].nunique()
-    years = sorted(int(y) for y, n in per_year.items() if n == len(area.authorities))
-    if not years:
-        raise ValueError(f"no mid-year population estimate covers all {len(area.authorities)} "
-                         f"authorities of {area.id}")
-    dates = pd.DatetimeIndex(sorted({pd.Timestamp(m) for m in months}))
-    mid = [_nearest_mid_year(d, years) for d in dates]
-    grid = pd.DataFrame({"date": dates, "mid_year": mid})
-    out = grid.merge(pops[["la_code", "mid_year", "population"]], on="mid_year", how="left")
-    out["population"] = out["population"].astype(float)
-    return out[["la_code", "date", "mid_year", "population"]].sort_values(
-        ["la_code", "date"]).reset_index(drop=True)
-
-
-def _nearest_mid_year(month: pd.Timestamp, available: Sequence[int]) -> int:
-    """Return the available mid-year closest to the middle of a month (ties: earlier year).
-
-    The same rule as `lvrn_analysis.story.profile.nearest_mid_year()` for a one-month period:
-    the month's middle is placed at ``year + (day_of_year - 182) / 365.25`` and compared
-    with each mid-year (1 July, i.e. ``year + 0``).
-    """
-    mid = month + (month + pd.offsets.MonthEnd(0) - month) / 2
-    target = mid.year + (mid.day_of_year - 182) / 365.25
-    return int(min(available, key=lambda y: (abs(y - target), y)))
+    return monthly_populations(area, months)
 
 
 def _served(ind: Indicator, counts: pd.DataFrame, source: str) -> bool:
@@ -133,7 +108,7 @@ def build_framework_series(
     months
         Its months table (``month, status``).
     area
-        Area configuration (for populations).
+        Area configuration (for the monthly populations, `monthly_population()`).
     framework
         Outcomes framework; default the shipped proposal.
     source
@@ -151,7 +126,7 @@ def build_framework_series(
     fw = framework if framework is not None else load_framework()
     present = months.loc[months["status"] == "present", "month"]
     grid = pd.DatetimeIndex(sorted(pd.to_datetime(present).unique()))
-    pop = monthly_population(area, grid)
+    pop = monthly_population(area, grid)[["la_code", "date", "population"]]
     located = counts[counts["geo_status"] == "in_area"]
     parts = []
     for ind in fw.indicators:

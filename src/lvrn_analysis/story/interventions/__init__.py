@@ -71,12 +71,14 @@ from lvrn_analysis.story.interventions.outcomes_framework import (
     framework_links,
 )
 from lvrn_analysis.story.interventions.programmes import (
+    NOT_PROGRAMMES,
     PROGRAMME_SOURCE,
     PROGRAMMES,
     REPORT,
     REPORT_SOURCE,
     LogicModel,
     Programme,
+    programme_scope,
 )
 from lvrn_analysis.story.interventions.reach import (
     REACH,
@@ -89,6 +91,7 @@ from lvrn_analysis.story.interventions.reach import (
 __all__ = [
     "DIVERT_ITEMS",
     "MEASURE_LABELS",
+    "NOT_PROGRAMMES",
     "PROGRAMMES",
     "PROGRAMME_SOURCE",
     "PROPORTION_KIND",
@@ -115,6 +118,7 @@ __all__ = [
     "mermaid_markdown",
     "monitoring_overview",
     "programme_figures",
+    "programme_scope",
     "proportion_sentence",
     "proportions",
     "proportions_display",

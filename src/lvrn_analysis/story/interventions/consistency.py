@@ -213,8 +213,8 @@ def consistency_checks(df: pd.DataFrame) -> pd.DataFrame:
                                   f"§{sec['engaged_with_repeat_ed_attendance']} (impact)",
         "Consistent": "yes" if sec["contacts_children_young_people"]
         != sec["engaged_with_repeat_ed_attendance"] else "no",
-        "Comment": "often quoted together (this project's design notes cited both to §5.3); "
-                   "the report does not say whether those who engaged are among the contacts",
+        "Comment": "often quoted together as if they were one group; the report does not "
+                   "say whether those who engaged are among the contacts",
     })
     return pd.DataFrame(recs)
 

@@ -172,10 +172,12 @@ def ed_repeat_sentence(display: pd.DataFrame, df: pd.DataFrame) -> str:
                  display["upper_ci"], strict=True)]
     x = value_of(df, "ed_navigators", "engaged_with_repeat_ed_attendance")
     n = value_of(df, "ed_navigators", "engaged_with_repeat_ed_attendance", denominator=True)
-    return ("In the **synthetic** ED data, the share of people aged 10–25 attending Blackpool "
-            "Victoria after an assault who attended again within 12 months was "
+    return ("In the **synthetic** ED data (illustrative, not real figures), the share of "
+            "people aged 10–25 attending Blackpool Victoria after an assault who attended "
+            "again within 12 months was "
             + "; ".join(parts) + f". The navigators' {fmt_number(x)} of {fmt_number(n)} "
-            "looks low beside these, but the comparison is not like for like: the synthetic "
+            "(a real published figure) looks low beside these synthetic shares, but the "
+            "comparison is not like for like: the synthetic "
             "data are invented (calibrated to published facts, with a fall in repeats built "
             "in from April 2020), they count every young attender rather than those who "
             "chose to engage, the navigators' follow-up period is not stated, and a real "

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from lvrn_analysis.stats.indicators.rates import proportion
-from lvrn_analysis.story.interventions.programmes import PROGRAMMES
+from lvrn_analysis.story.interventions.programmes import PROGRAMMES, programme_scope
 
 # --------------------------------------------------------------------------- lookups
 
@@ -161,7 +161,7 @@ MEASURE_LABELS: Mapping[str, str] = {
     "navigator_hours_per_week": "Navigator hours",
     "lvrn_funded_hours": "Hours funded by the LVRN",
     "engaged_with_repeat_ed_attendance": "Engaged young people with a repeat ED attendance",
-    "attendances": "Assault attendances (Box 1 snapshot)",
+    "attendances": "Attendances in the navigators' caseload (Box 1 snapshot)",
     "percent_male": "Male",
     "percent_female": "Female",
     "percent_aged_18_30": "Aged 18–30",
@@ -244,10 +244,10 @@ def _fmt_figure(row: pd.Series) -> str:
 
 
 def _display_note(note: object) -> str:
-    """Return a data note for display (internal document names made readable)."""
+    """Return a data note for display (empty when there is none)."""
     if not isinstance(note, str):
         return ""
-    return note.replace("DESIGN.md §7 cites", "the project's design notes cite")
+    return note
 
 
 def _numerator(row: pd.Series) -> float:
@@ -414,19 +414,29 @@ def monitoring_overview(df: pd.DataFrame) -> str:
     Returns
     -------
     str
-        Markdown: numbers of figures, programmes and report sections, and how
-        many figures are "x of n".
+        Markdown: numbers of figures, of the report's programmes and pieces of
+        work, and of report sections; how those entries become the page's
+        programmes (`lvrn_analysis.story.interventions.programmes.programme_scope()`);
+        and how many figures are "x of n".
     """
     progs = df[df["programme_id"] != "needs_assessment"]
     secs = sorted(progs["section"].unique(), key=lambda t: [int(x) for x in t.split(".")])
     n_x = len(_x_of_n_rows(progs))
     small = int(((progs["unit"] == "count") & progs["value"].between(1, 7)).sum())
-    return (f"The monitoring table holds **{len(progs)} published figures** for "
-            f"**{progs['programme_id'].nunique()} programmes** (plus "
-            f"{len(df) - len(progs)} needs-assessment facts used on other pages), quoted from "
-            f"report sections {', '.join('§' + t for t in secs)}. {n_x} of the figures are "
-            f"'x of n' and get an interval below. {small} counts are between 1 and 7; they "
-            "are shown exactly as published.")
+    names = dict(progs[["programme_id", "programme"]].drop_duplicates("programme_id")
+                 .itertuples(index=False, name=None))
+    scope = programme_scope(names)
+    clauses = scope["merged"] + scope["apart"]
+    why = ("; ".join(clauses[:-1]) + ", and " + clauses[-1]) if len(clauses) > 1 else \
+        "".join(clauses)
+    text = (f"The monitoring table holds **{len(progs)} published figures** for the "
+            f"report's **{len(names)} programmes and pieces of work**, which this page "
+            f"follows as **{len(PROGRAMMES)} programmes**" + (f": {why}" if why else "")
+            + f". The figures (and {len(df) - len(progs)} needs-assessment facts used on "
+            f"other pages) are quoted from report sections "
+            f"{', '.join('§' + t for t in secs)}. ")
+    return text + (f"{n_x} of the figures are 'x of n' and get an interval below. {small} "
+                   "counts are between 1 and 7; they are shown exactly as published.")
 
 
 def youth_commission_sentence(df: pd.DataFrame) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lvrn_analysis.story.interventions.programmes import PROGRAMMES
+from lvrn_analysis.story.interventions.programmes import NOT_PROGRAMMES, PROGRAMMES
 
 
 def framework_links(framework: object) -> pd.DataFrame:
@@ -63,8 +63,12 @@ def framework_gap_sentence(links: pd.DataFrame) -> str:
     """
     gaps = links.loc[links["Indicator"] == "none", "Programme"].tolist()
     direct = links.loc[links["Link"].str.startswith("direct"), "Programme"].unique().tolist()
-    return (f"**{len(gaps)} of {links['Programme'].nunique()} programmes** have no indicator in "
-            f"the framework ({', '.join(gaps)}); each needs at least a process measure. Only "
+    n = links["Programme"].nunique()
+    apart = "".join(f" ({short} is not counted: it is {why})"
+                    for short, why in NOT_PROGRAMMES.values())
+    return (f"**{len(gaps)} of the {n} programmes** this page follows{apart} have no "
+            f"indicator in the framework ({', '.join(gaps)}); each needs at least a process "
+            "measure. Only "
             f"{len(direct)} ({' and '.join(direct)}) have an indicator measured on their own "
             "participants, and using it needs participants linked to ED or custody records and "
             "a comparison group.")

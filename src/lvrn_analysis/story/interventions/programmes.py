@@ -107,9 +107,9 @@ PROGRAMMES: Mapping[str, Programme] = {p.id: p for p in (
              "Accompanied referral to health, IDVA, safeguarding and exploitation teams, "
              "housing and work support"],
             ["{contacts_children_young_people} contacts with children and young people in "
-             "2020/21", "June 2020: contact attempted with {contact_attempted} of "
-             "{attendances} attendances", "{engaged_with_repeat_ed_attendance.denominator} "
-             "young people engaged (§5.3)"],
+             "2020/21", "June 2020 (Box 1): contact attempted with {contact_attempted} of "
+             "the {attendances} attendances in the caseload",
+             "{engaged_with_repeat_ed_attendance.denominator} young people engaged (§5.3)"],
             ["Trusted relationship with a single point of contact",
              "Needs met: mental, dental and sexual health, school return, debt, work",
              "Follow-up appointments attended"],
@@ -294,3 +294,42 @@ PROGRAMMES: Mapping[str, Programme] = {p.id: p for p in (
         "definition (§2.3 footnote 4).",
     ),
 )}
+
+#: Monitoring entries (``programme_id`` of ``programme_monitoring``) that the page does
+#: not follow as a programme: ``(short name, why)``, the reason in words that follow
+#: "being" or "it is".
+NOT_PROGRAMMES: Mapping[str, tuple[str, str]] = {
+    "youth_commission": ("the Youth Commission",
+                         "a way of working with communities rather than an intervention "
+                         "with outcomes of its own"),
+}
+
+
+def programme_scope(monitoring_names: Mapping[str, str]) -> dict[str, list[str]]:
+    """Say how the report's monitoring entries map onto the page's programmes.
+
+    Parameters
+    ----------
+    monitoring_names
+        ``{programme_id: name}`` of the monitoring table's entries (without the
+        needs-assessment facts).
+
+    Returns
+    -------
+    dict
+        ``"merged"``: one clause per page programme that takes several entries
+        together (e.g. "Exploitation work (Blackpool) and Engage team (Blackburn
+        with Darwen) are taken together as Exploitation and family support");
+        ``"apart"``: one clause per entry not followed as a programme, with its
+        reason from `NOT_PROGRAMMES`; ``"unplaced"``: names of entries that are in
+        neither (should be empty; a test checks it).
+    """
+    placed = {m for p in PROGRAMMES.values() for m in p.monitoring_ids}
+    merged = [" and ".join(monitoring_names.get(m, m) for m in p.monitoring_ids)
+              + f" are taken together as {p.name}"
+              for p in PROGRAMMES.values() if len(p.monitoring_ids) > 1]
+    apart = [f"the {monitoring_names[m]} is described on its own, being {why}"
+             for m, (_, why) in NOT_PROGRAMMES.items() if m in monitoring_names]
+    unplaced = sorted(n for m, n in monitoring_names.items()
+                      if m not in placed and m not in NOT_PROGRAMMES)
+    return {"merged": merged, "apart": apart, "unplaced": unplaced}
