@@ -58,6 +58,7 @@ from lvrn_analysis.sources.ed import NIGHT_HOURS, ed_sites
 from lvrn_analysis.sources.reading import (
     RowChecker,
     SourceInput,
+    complete_columns,
     finish,
     first_row_of,
     lazy,
@@ -204,14 +205,7 @@ def load_navigator(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
     table = read_csv_table(data, label, aliases=_ALIASES, required=_REQUIRED,
                            expected_order=HEADER)
     notes = list(table.notes)
-    df = table.records.copy()
-    absent = [c for c in HEADER if c not in df.columns]
-    for c in absent:
-        df[c] = pd.Series("", index=df.index, dtype="str")
-    if absent:
-        notes.append(f"optional column(s) absent, read as blank: {', '.join(absent)}")
-    for c in HEADER:
-        df[c] = df[c].str.strip()
+    df = complete_columns(table.records.copy(), HEADER, notes)
     chk = RowChecker(df, label)
     chk.add(table.broken)
 

@@ -226,6 +226,33 @@ def match_header(
     return out
 
 
+def complete_columns(df: pd.DataFrame, columns: Sequence[str], notes: list[str]) -> pd.DataFrame:
+    """Add absent optional columns as blank and strip every column's whitespace.
+
+    Parameters
+    ----------
+    df
+        The records of a parsed file (string columns, canonical names).
+    columns
+        Every canonical column of the format, in order.
+    notes
+        The file's notes; a note naming the absent columns is appended.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` with every column of ``columns`` present (absent ones blank) and stripped.
+    """
+    absent = [c for c in columns if c not in df.columns]
+    for c in absent:
+        df[c] = pd.Series("", index=df.index, dtype="str")
+    if absent:
+        notes.append(f"optional column(s) absent, read as blank: {', '.join(absent)}")
+    for c in columns:
+        df[c] = df[c].str.strip()
+    return df
+
+
 def read_csv_table(
     data: bytes,
     label: str,
