@@ -140,6 +140,10 @@ def site(tmp_path_factory) -> Path:
                     "run `lvrn build && lvrn site` (make site) first")
     project = tmp_path_factory.mktemp("project")
     shutil.copy(ROOT / "_quarto.yml", project / "_quarto.yml")
+    cfg = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))
+    css = cfg["format"]["html"].get("css") or []
+    for name in [css] if isinstance(css, str) else css:  # the site's own stylesheets
+        shutil.copy(ROOT / name, project / name)
     folders = {"notebooks"} | {Path(src).parts[0] for src in _render_list()
                                if len(Path(src).parts) > 1}
     for top in ("index.qmd", *sorted(folders)):
@@ -421,3 +425,13 @@ def test_render_quarto_requested_but_absent(monkeypatch, tmp_path):
 def test_render_without_quarto_yml(tmp_path):
     with pytest.raises(SiteError, match="_quarto.yml"):
         render_site(tmp_path, execute=False, renderer="smalldocs")
+
+
+def test_quarto_warnings_are_shown_not_swallowed():
+    from lvrn_analysis.site.render import quarto_warnings
+
+    err = ("[1/56] index.qmd\nWARN (/x.qmd) Unable to resolve link target\n"
+           "Output created: _site/index.html\nERROR: something\n")
+    assert quarto_warnings(err) == ["WARN (/x.qmd) Unable to resolve link target",
+                                    "ERROR: something"]
+    assert quarto_warnings("[1/2] a.qmd\n[2/2] b.qmd\n") == []

@@ -134,15 +134,21 @@ def seasonal_chart(index: pd.DataFrame, *, title: str, source: str) -> Figure:
     """
     fig, ax = plots.new_figure(figsize=(8, 3.8))
     ok = index["months_used"] > 0
-    ax.bar(index["month_name"], index["index"].where(ok, 0), color=plots.COLOURS["observed"])
+    # A dot on a stem from 1 (the average month), not a bar: a bar's length would be read
+    # from an axis that does not start at 0 and exaggerate the differences.
+    x = np.arange(len(index))
     ax.axhline(1, color="#333333", lw=1, ls="--")
+    ax.vlines(x[ok.to_numpy()], 1, index.loc[ok, "index"], color=plots.COLOURS["observed"], lw=2)
+    ax.plot(x[ok.to_numpy()], index.loc[ok, "index"], "o", color=plots.COLOURS["observed"], ms=7)
+    ax.set_xticks(x, index["month_name"])
     lo = float(index.loc[ok, "index"].min())
     ax.set_ylim(min(0.8, lo - 0.05), max(1.2, float(index.loc[ok, "index"].max()) + 0.05))
-    for x, (v, n) in enumerate(zip(index["index"], index["months_used"], strict=True)):
-        ax.text(x, (v if n else lo) + 0.01, f"n={n}", ha="center", fontsize=7, color="#444444")
+    for xi, (v, n) in enumerate(zip(index["index"], index["months_used"], strict=True)):
+        ax.text(xi, (max(v, 1) if n else 1) + 0.015, f"n={n}", ha="center", fontsize=7,
+                color="#444444")
     hi = index.loc[index["index"].idxmax()]
     low = index.loc[index["index"].idxmin()]
-    alt = (f"Bar chart of the average count in each calendar month relative to the average "
+    alt = (f"Dot chart of the average count in each calendar month relative to the average "
            f"month. Highest {hi['month_name']} ({hi['index']:.2f}); lowest {low['month_name']} "
            f"({low['index']:.2f}). Lockdown and missing months are excluded; n is the number of "
            "months averaged.")

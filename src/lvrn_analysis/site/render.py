@@ -115,6 +115,26 @@ def offline_maths(site: Path) -> None:
         print(f"warning: {page}: maths left as TeX ({err}): {tex}", file=sys.stderr)
 
 
+def quarto_warnings(stderr: str) -> list[str]:
+    """Return the lines of Quarto's output that warn, so a successful render shows them.
+
+    Quarto prints progress to stderr as well; only lines with ``WARN`` or ``ERROR``
+    (its log levels) are kept, so future warnings are seen rather than swallowed.
+
+    Parameters
+    ----------
+    stderr
+        What ``quarto render`` printed on standard error.
+
+    Returns
+    -------
+    list of str
+        The warning lines, in order, stripped.
+    """
+    return [ln.strip() for ln in stderr.splitlines()
+            if "WARN" in ln.upper() or "ERROR" in ln.upper()]
+
+
 def render_site(project: Path | str = ".", *, execute: bool = True, renderer: str = "auto",
                 quarto: str | None = None) -> Path:
     """Execute the notebooks (optionally), write the package reference, render into ``_site/``.
@@ -156,6 +176,8 @@ def render_site(project: Path | str = ".", *, execute: bool = True, renderer: st
                               cwd=project, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise SiteError(f"quarto render failed:\n{proc.stderr[-4000:]}")
+        for line in quarto_warnings(proc.stderr):
+            print(f"quarto: {line}", file=sys.stderr)
     else:
         if renderer == "auto":
             print("warning: Quarto not found; rendering with the offline renderer smalldocs "
