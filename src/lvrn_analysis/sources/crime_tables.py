@@ -352,12 +352,7 @@ def _validate(table: CsvTable, area: AreaConfig, sheet: str, numeric_code: pd.Se
     chk.reject(~unassigned & la_code.isna(), "unknown_csp",
                lazy("column 'CSP Name': ", df["csp_name"],
                     " is not a CSP of the area (see reference/crime_tables/csp_lookup.csv)"))
-    full = [c for c in _ORDER]
-    dup = df[full].duplicated(keep="first")
-    if dup.any():
-        chk.reject(dup, "duplicate_row",
-                   lazy("row repeats an earlier row exactly (row ",
-                        raw(first_row_of(df, full)), ")"))
+    chk.reject_repeated_rows(df, _ORDER)
     keyd = pd.DataFrame({"fy": fy, "q": q.astype("str"), "f": force, "c": cname, "o": code,
                          "row": df["row"]})
     dkey = keyd[["fy", "q", "f", "c", "o"]].duplicated(keep="first")

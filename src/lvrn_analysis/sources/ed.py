@@ -330,12 +330,7 @@ def load_ed(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
     lsoa_la = lsoa.map(_lsoa_to_la())
     chk.reject(lsoa_la.notna() & (la != "") & (lsoa_la != la), "residence_mismatch",
                lazy("LSOA ", lsoa, " lies in ", lsoa_la, ", not in residence_la ", la))
-    full = list(HEADER)
-    dup = df[full].duplicated(keep="first")
-    if dup.any():
-        chk.reject(dup, "duplicate_row",
-                   lazy("row repeats an earlier row exactly (row ",
-                        raw(first_row_of(df, full)), ")"))
+    chk.reject_repeated_rows(df, HEADER)
     aid = df["attendance_id"]
     dup_id = (aid != "") & aid.duplicated(keep="first")
     if dup_id.any():

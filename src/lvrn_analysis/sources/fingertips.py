@@ -396,12 +396,7 @@ def load_fingertips(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
                lazy("value ", v, " lies outside its 95% interval (", lo, ", ", hi, ")"))
     key = ["indicator_id", "area_code", "sex", "age", "category_type", "category",
            "time_period"]
-    full_cols = [c for c in _ORDER if c in df.columns]
-    exact = df[full_cols].duplicated(keep="first")
-    if exact.any():
-        chk.reject(exact, "duplicate_row",
-                   lazy("row repeats an earlier row exactly (row ",
-                        raw(first_row_of(df, full_cols)), ")"))
+    chk.reject_repeated_rows(df, [c for c in _ORDER if c in df.columns])
     dkey = df[key].apply(lambda s: s.str.strip()).duplicated(keep="first")
     if dkey.any():
         chk.reject(dkey, "duplicate_key",

@@ -206,9 +206,7 @@ def load_indicators_real(path: SourceInput, area: AreaConfig) -> list[LoadResult
     pct = df["measure"].str.strip().str.lower().isin(["percentage", "%", "percent"])
     chk.reject(pct & (value > 100), "percentage_out_of_range",
                lazy("column 'value': ", value, " is a percentage above 100"))
-    chk.reject(df[list(HEADER)].duplicated(keep="first"), "duplicate_row",
-               lazy("row repeats an earlier row exactly (row ",
-                    raw(first_row_of(df, list(HEADER))), ")"))
+    chk.reject_repeated_rows(df, HEADER)
     kdf = pd.DataFrame({"k": keys, "c": code, "p": period, "row": df["row"]})
     chk.reject(kdf[["k", "c", "p"]].duplicated(keep="first"), "duplicate_key",
                lazy("a row for the same indicator, area and period appeared earlier (row ",

@@ -247,12 +247,7 @@ def load_navigator(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
         chk.reject(~ok, "unknown_code",
                    lazy(f"column {col!r}: ", raw(v.where(v != "", "blank")),
                         " is not in its list (" + ", ".join(allowed) + ")"))
-    full = list(HEADER)
-    dup = df[full].duplicated(keep="first")
-    if dup.any():
-        chk.reject(dup, "duplicate_row",
-                   lazy("row repeats an earlier row exactly (row ",
-                        raw(first_row_of(df, full)), ")"))
+    chk.reject_repeated_rows(df, HEADER)
     cid = df["contact_id"]
     dup_id = (cid != "") & cid.duplicated(keep="first")
     if dup_id.any():

@@ -453,6 +453,23 @@ class RowChecker:
         self._rejected.append(q)
         self.alive &= ~m
 
+    def reject_repeated_rows(self, df: pd.DataFrame, columns: Sequence[str]) -> None:
+        """Quarantine rows that repeat an earlier row exactly (reason ``duplicate_row``).
+
+        Parameters
+        ----------
+        df
+            The file's records.
+        columns
+            The columns compared (the whole record of the format).
+        """
+        cols = list(columns)
+        dup = df[cols].duplicated(keep="first")
+        if dup.any():
+            self.reject(dup, "duplicate_row",
+                        lazy("row repeats an earlier row exactly (row ",
+                             raw(first_row_of(df, cols)), ")"))
+
     def add(self, rejected: pd.DataFrame) -> None:
         """Add already-labelled rejected rows (e.g. structurally broken records)."""
         if not rejected.empty:
