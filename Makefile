@@ -1,12 +1,16 @@
 # lvrn-analysis: two commands.
 #   make site   build data -> execute notebooks -> render the website (_site/)
 #   make test   unit tests + nbval over the stored notebook outputs
+#   make site AREA=leicestershire
+#               the whole story for another area, rendered into _build/site-<area>/_site
+#               (its own build and executed copies; the tracked notebooks are not touched)
 # Both create a local virtual environment (.venv) from the pinned constraints first.
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
+AREA   ?=
 
 .PHONY: site test build lint clean env
 
@@ -20,8 +24,13 @@ $(STAMP): pyproject.toml constraints.txt
 build: $(STAMP)
 	$(BIN)/lvrn build
 
+ifeq ($(strip $(AREA)),)
 site: build
 	$(BIN)/lvrn site
+else
+site: $(STAMP)
+	$(BIN)/lvrn site --area $(AREA)
+endif
 
 test: build
 	$(BIN)/ruff check .

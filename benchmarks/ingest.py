@@ -129,13 +129,16 @@ def run_naive(raw_dir: Path, **_: object) -> int:
     return len(df)
 
 
-def run_build(raw_dir: Path, area_yaml: Path, out_dir: Path, **_: object) -> int:
+def run_build(raw_dir: Path, area_yaml: Path, out_dir: Path, cache: bool = False,
+              **_: object) -> int:
+    """``build()`` of the national area; a clean build (no cache) unless ``cache``."""
     from lvrn_analysis.config.areas import load_multi_force_area
     from lvrn_analysis.processed.build import build
 
     area = load_multi_force_area(area_yaml)
     report = build(area, raw_dir=raw_dir, out_dir=out_dir / "processed",
-                   synthetic_dir=out_dir / "synthetic", synthetic=False, progress=False)
+                   synthetic_dir=out_dir / "synthetic", synthetic=False, progress=False,
+                   cache=cache)
     recs = [r for r in report.inputs if r["table"] == "police_street"]
     for r in recs:
         assert r["rows_in"] == r["rows_kept"] + r["rows_rejected"], r["file"]
@@ -171,8 +174,13 @@ def run_duckdb(raw_dir: Path, **_: object) -> int:
     return int(out["n"].sum())  # malformed rows are skipped
 
 
+def run_cached(raw_dir: Path, area_yaml: Path, out_dir: Path, **_: object) -> int:
+    """``build()`` with the build cache in ``out_dir`` (left in place between runs)."""
+    return run_build(raw_dir, area_yaml, out_dir, cache=True)
+
+
 RUNNERS = {"raw": run_raw, "naive": run_naive, "build": run_build, "arrow": run_arrow,
-           "duckdb": run_duckdb}
+           "duckdb": run_duckdb, "cached": run_cached}
 
 
 def child(args: argparse.Namespace) -> None:
@@ -180,7 +188,7 @@ def child(args: argparse.Namespace) -> None:
     import pandas  # noqa: F401  (imports are not part of the measured work)
     import pyarrow.csv  # noqa: F401
 
-    if args.child == "build":
+    if args.child in ("build", "cached"):
         import lvrn_analysis.processed.build  # noqa: F401
     base = _rss_mb()
     sampler = TreeSampler()
@@ -194,7 +202,7 @@ def child(args: argparse.Namespace) -> None:
     tree = sampler.stop()
     own, kid = _peak_mb()
     workers = 0
-    if args.child == "build":
+    if args.child in ("build", "cached"):
         from lvrn_analysis.sources.police import police_workers
 
         workers = police_workers()
@@ -211,12 +219,12 @@ def child(args: argparse.Namespace) -> None:
 # ---------------------------------------------------------------------------- parent side
 
 
-def _measure(variant: str, archive: dict, scratch: Path) -> dict:
+def _measure(variant: str, archive: dict, scratch: Path, out: str = "build_out") -> dict:
     if variant == "build":
-        shutil.rmtree(scratch / "build_out", ignore_errors=True)
+        shutil.rmtree(scratch / out, ignore_errors=True)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", variant,
            "--raw-dir", archive["raw_dir"], "--area", archive["area_yaml"],
-           "--scratch", str(scratch / "build_out")]
+           "--scratch", str(scratch / out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=scratch)
     if proc.returncode != 0:
         raise RuntimeError(f"{variant} failed:\n{proc.stderr[-4000:]}")
@@ -355,6 +363,123 @@ def write_docs(label: str, block: str) -> None:
     DOCS.write_text(text, encoding="utf-8")
 
 
+INCREMENTAL_TARGET = 0.10  # issue 16: one more month costs at most this share of a clean build
+
+
+def _same_outputs(a: Path, b: Path) -> list[str]:
+    """Return the outputs that differ between two processed folders (cache excluded).
+
+    Every output is compared byte for byte, the manifest included (what the cache
+    gave a build is in ``.cache/last-build.json``, not in the manifest).
+    """
+    def files(d: Path) -> dict[str, Path]:
+        return {p.relative_to(d).as_posix(): p for p in d.rglob("*")
+                if p.is_file() and ".cache" not in p.relative_to(d).parts}
+
+    fa, fb = files(a), files(b)
+    bad = sorted(set(fa) ^ set(fb))
+    for name in sorted(set(fa) & set(fb)):
+        if fa[name].read_bytes() != fb[name].read_bytes():
+            bad.append(name)
+    return bad
+
+
+def incremental_stage(archive: dict, workdir: Path, repeats: int) -> tuple[str, bool]:
+    """Time a clean build and a build after one month was added, side by side (issue 16).
+
+    The archive's last month is held back and a build with the cache on is run on the
+    other months (the state after last month's update; its time is reported as the
+    cold build that also writes the cache). The month is put back (same files, same
+    modification times), then each repeat runs a clean build of every month
+    (``cache=False``) and the incremental build from a copy of that cache, in their
+    own folders. The outputs of the two must be byte-identical, the manifests included.
+    """
+    raw = Path(archive["raw_dir"]) / "police"
+    files = sorted(raw.glob("*-street.csv"))
+    last = max(f.name[:7] for f in files)
+    new = [f for f in files if f.name.startswith(last)]
+    held = workdir / "held_back"
+    shutil.rmtree(held, ignore_errors=True)
+    held.mkdir()
+    clean_dir, inc_dir = workdir / "scratch_clean", workdir / "scratch_inc"
+    for d in (clean_dir, inc_dir):
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir()
+    for f in new:
+        os.rename(f, held / f.name)
+    try:
+        cold = _measure("cached", archive, inc_dir)
+    finally:
+        for f in new:
+            os.rename(held / f.name, f)
+    cache = inc_dir / "build_out" / "processed" / ".cache"
+    warm = workdir / "warm_cache"
+    shutil.rmtree(warm, ignore_errors=True)
+    shutil.copytree(cache, warm)
+    print(f"  cache written by a build of {len(files) - len(new)} files: "
+          f"{cold['wall_s']:.2f} s (month {last} held back)", flush=True)
+    clean_runs, inc_runs, loads = [], [], [os.getloadavg()]
+    for i in range(repeats):
+        c = _measure("build", archive, clean_dir)
+        shutil.rmtree(cache)
+        shutil.copytree(warm, cache)
+        n = _measure("cached", archive, inc_dir)
+        clean_runs.append(c)
+        inc_runs.append(n)
+        print(f"  run {i + 1}/{repeats} clean {c['wall_s']:7.2f} s  cpu {c['cpu_s']:6.1f} s | "
+              f"+1 month {n['wall_s']:6.2f} s  cpu {n['cpu_s']:5.1f} s | ratio "
+              f"{n['wall_s'] / c['wall_s']:.3f}  (load {os.getloadavg()[0]:.2f})", flush=True)
+        loads.append(os.getloadavg())
+    differ = _same_outputs(clean_dir / "build_out" / "processed",
+                           inc_dir / "build_out" / "processed")
+    summary = json.loads((cache / "last-build.json").read_text())
+    reused = len(summary["inputs_from_cache"].get("police_street", []))
+    read = summary["inputs_read"].get("police_street", 0)
+    ratios = [n["wall_s"] / c["wall_s"] for c, n in zip(clean_runs, inc_runs, strict=True)]
+    cpu_ratios = [n["cpu_s"] / c["cpu_s"] for c, n in zip(clean_runs, inc_runs, strict=True)]
+    med = statistics.median(ratios)
+    ok = med <= INCREMENTAL_TARGET and not differ
+    lines = [
+        f"### incremental: one month added to {archive['rows']:,} rows in "
+        f"{archive['files']} files",
+        "",
+        f"Month {last} ({len(new)} files) held back, a build with the cache run on the "
+        f"other {len(files) - len(new)} files ({cold['wall_s']:.2f} s, cache written), "
+        "the month put back; then, side by side in each repeat, a clean build "
+        "(`cache=False`, what `lvrn build --no-cache` runs) and the incremental build "
+        "from that cache. Median of "
+        f"{repeats} repeat(s).",
+        "",
+        "| build | wall time (s) | CPU time (s) | peak RSS (MB) |",
+        "|---|---:|---:|---:|",
+        f"| clean build, every month | {statistics.median(r['wall_s'] for r in clean_runs):.2f}"
+        f" | {statistics.median(r['cpu_s'] for r in clean_runs):.1f} | "
+        f"{statistics.median(r['peak_mb'] for r in clean_runs):,.0f} |",
+        f"| one month added (cache) | {statistics.median(r['wall_s'] for r in inc_runs):.2f}"
+        f" | {statistics.median(r['cpu_s'] for r in inc_runs):.1f} | "
+        f"{statistics.median(r['peak_mb'] for r in inc_runs):,.0f} |",
+        "",
+        f"Police inputs taken from the cache: {reused}; read: {read}; kept-table row "
+        f"groups copied: {summary['row_groups_copied'].get('police_street', 'n/a')}. "
+        "Outputs byte-identical to the clean build, manifest included: "
+        f"{'yes' if not differ else 'NO: ' + ', '.join(differ)}.",
+        "",
+        "| target (issue 16) | measured | target | met |",
+        "|---|---:|---:|:---:|",
+        f"| one month added / clean build (wall time) | {med:.3f} | <= {INCREMENTAL_TARGET}"
+        f" | {'yes' if ok else '**no**'} |",
+        f"| one month added / clean build (CPU time) | {statistics.median(cpu_ratios):.3f} |"
+        f" (<= {INCREMENTAL_TARGET}) | "
+        f"{'yes' if statistics.median(cpu_ratios) <= INCREMENTAL_TARGET else 'no'} |",
+        "",
+        "Ratio of each repeat (wall): " + ", ".join(f"{x:.3f}" for x in ratios) + "; (CPU): "
+        + ", ".join(f"{x:.3f}" for x in cpu_ratios) + ". Load average (1 / 5 / 15 min) "
+        "before the repeats and after each: "
+        + "; ".join(" / ".join(f"{v:.2f}" for v in la) for la in loads) + ".",
+    ]
+    return "\n".join(lines) + "\n", ok
+
+
 SITE_TARGETS = {"build + site": 120.0, "its": 10.0}
 _COPY_IGNORE = (".venv", ".git", "_site", ".quarto", "__pycache__", ".pytest_cache",
                 ".ruff_cache", ".hypothesis", "processed", "synthetic", "raw", "*.egg-info")
@@ -455,6 +580,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--site", action="store_true",
                    help="instead: time lvrn build + lvrn its + lvrn site for Lancashire from "
                         "clean, in a copy of the project")
+    p.add_argument("--incremental", action="store_true",
+                   help="instead: time a clean build and a build after one month was added "
+                        "(the build cache), side by side (issue 16)")
     p.add_argument("--child", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
     p.add_argument("--raw-dir", help=argparse.SUPPRESS)
     p.add_argument("--area", help=argparse.SUPPRESS)
@@ -505,6 +633,25 @@ def main(argv: list[str] | None = None) -> int:
         archive = generate(workdir, rows, args.forces, args.months, args.seed)
         print(f"  {archive['files']} files, {archive['bytes'] / 1e9:.2f} GB "
               f"(generated in {archive['generate_s']:.1f} s)")
+        if args.incremental:
+            load = os.getloadavg()
+            print("warm-up: one unmeasured raw parse (fills the page cache)")
+            (workdir / "scratch").mkdir(exist_ok=True)
+            _measure("raw", archive, workdir / "scratch")
+            block, ok = incremental_stage(archive, workdir, repeats)
+            mach = machine()
+            block = block.replace(
+                "\n\n", f"\n\nCommand: `python benchmarks/ingest.py "
+                f"{' '.join(argv if argv is not None else sys.argv[1:])}`  \nMachine: "
+                f"{mach['cpu']}, {mach['cores']} cores, {mach['memory']} RAM; Python "
+                f"{mach['python']}, pandas {mach['pandas']}, pyarrow {mach['pyarrow']}; load "
+                f"average before the run {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}.\n\n", 1)
+            print()
+            print(block)
+            if not args.no_docs:
+                write_docs(args.label or "incremental", block)
+                print(f"written to {DOCS}")
+            return 0 if ok else 1
         scratch = workdir / "scratch"
         scratch.mkdir(exist_ok=True)
         load = os.getloadavg()

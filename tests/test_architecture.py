@@ -19,8 +19,10 @@ from lvrn_analysis import _aliases
 PKG = Path(lvrn_analysis.__file__).parent
 
 #: Sub-packages in data-flow order; a module may import from its own layer or an earlier one.
-LAYERS = ["config", "sources", "synthetic", "processed", "charts", "stats", "its", "story",
-          "site", "cli"]
+#: ``fetch`` (online downloads) may use config and sources; only cli imports it
+#: (tests/test_fetch_police.py checks that).
+LAYERS = ["config", "sources", "fetch", "synthetic", "processed", "charts", "stats", "its",
+          "story", "site", "cli"]
 #: Modules every layer may use (no imports of the package's own layers).
 BASE = {"lvrn_analysis", "lvrn_analysis._resources", "lvrn_analysis._aliases",
         "lvrn_analysis.parallel"}

@@ -61,9 +61,11 @@ def run_build(folder: Path, area, **kwargs):
 
 
 def output_files(folder: Path) -> dict[str, bytes]:
+    """Every output file (the build cache in ``out/.cache/`` is not an output)."""
     out = folder / "out"
     return {p.relative_to(out).as_posix(): p.read_bytes()
-            for p in sorted(out.rglob("*")) if p.is_file()}
+            for p in sorted(out.rglob("*"))
+            if p.is_file() and ".cache" not in p.relative_to(out).parts}
 
 
 BUILD_SCRIPT = """\
@@ -617,3 +619,28 @@ def test_cli_its_with_placebos(capsys, tmp_path, processed):
     blackpool = ev.loc[ev["area_code"] == "E06000009"].iloc[0]
     assert blackpool["verdict"] == "improved" and blackpool["placebo_p"] < 0.1
     assert res.loc[res["status"] != "evaluated", "placebo_p"].isna().all()
+
+
+# ------------------------------------------------------------------ (e) the build cache
+
+
+def test_rebuild_from_the_cache_gives_the_same_outputs(builds, tmp_path):
+    """A second default build takes every file input from the cache; same bytes out.
+
+    A copy of the subprocess's folder (outputs and cache) is built again here; its
+    outputs, the manifest included, must equal those of the cold build in the other
+    folder byte for byte. Which inputs came from the cache is in ``.cache/last-build.json``.
+    """
+    a, b, _ = builds
+    c = tmp_path / "full_c"
+    shutil.copytree(b, c)
+    report = run_build(c, load_area())
+    fa, fc = output_files(a), output_files(c)
+    assert sorted(fa) == sorted(fc)
+    assert [n for n in fa if fa[n] != fc[n]] == []
+    assert "cache" not in json.loads(fc["manifest.json"])
+    cache = json.loads((c / "out" / ".cache" / "last-build.json").read_text(encoding="utf-8"))
+    assert len(cache["inputs_from_cache"]["police_street_synthetic"]) == 82
+    assert cache["inputs_read"] == {} and cache["notes"] == []
+    assert report.cache == cache
+

@@ -454,11 +454,13 @@ def test_fingertips_benchmark_against_england_and_area(area):
 def test_benchmark_grid_and_counts(area):
     police = ed_profile.police_benchmark(pd.DataFrame({
         "la_code": ["A", "B"], "la_name": ["LA one", "LA two"], "count": [5, 6],
-        "rate": [2.0, 1.0], "lower_ci": [1.8, 0.8], "upper_ci": [2.2, 1.2]}), {"value": 1.5})
+        "rate": [2.0, 1.0], "lower_ci": [1.8, 0.8], "upper_ci": [2.2, 1.2]}), {"value": 1.5},
+        area_label="pan-Lancashire")
     ft = pd.DataFrame({"la_name": ["LA two", "LA one"], "value": [3.0, 1.0],
                        "England value": [2.0, 2.0], "vs England": ["worse", "better"],
                        "pan-Lancashire value": [2.5, 2.5],
                        "vs pan-Lancashire": ["worse", "better"]})
+    # the area label defaults to the one police_benchmark() was given
     grid = ed_profile.benchmark_grid(police, ft, police_label="P", fingertips_label="F")
     assert len(grid) == 6 and grid["comparison"].nunique() == 3
     one = grid[grid["la_name"] == "LA one"].set_index("comparison")

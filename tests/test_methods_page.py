@@ -351,14 +351,17 @@ LICENCE_README = {
     "populations": "boundaries/README.md",
     "England's national COVID-19 lockdown dates": "README.md",
     "2013 European Standard Population": "",
-    "Fingertips indicator export (format) and curated indicator list": "fingertips/README.md",
+    "Fingertips indicator data (formats: the website/API data CSV, fingertipsR's frame and the "
+    "reduced fingertipsR extract) and curated indicator list": "fingertips/README.md",
     "Real risk-factor indicators for every English authority (Fingertips via fingertipsR, "
     "8 indicators; DfE NCCIS NEET 2021-2025)": "indicators_real/README.md",
-    "Police recorded crime by Community Safety Partnership (format assumed)":
+    "Police recorded crime by Community Safety Partnership (published layout: `prc-csp-…` "
+    "workbooks, one sheet per financial year)":
         "crime_tables/README.md",
     "Key stage 4 school performance tables, LEAs 888 and 855, 2017/18, 2018/19, 2021/22":
         "education/README.md",
-    "TIIG-style ED assault attendances (format) and code lists": "ed/README.md",
+    "ED assault attendances in the layout of NHS England's Emergency Care Data Set (ECDS) and "
+    "the ISTV minimum data set; code lists partly verified (`reference/ed/`)": "ed/README.md",
     "Programme monitoring figures": "programmes/README.md",
     "Serious-violence coverage judgements and outcomes framework (proposal)":
         "serious_violence/README.md",

@@ -74,12 +74,14 @@ def test_classify_police_street():
 
 def test_classify_ed():
     out = sv.classify_ed(["03", "04", "01", "09", ""], ["01", "02", "01", "01", "02"],
-                         ["01", "02", "05", "01", "01"])
+                         ["306689006", "306706006", "305398007", "306689006", "19712007"])
     assert out["sv_assault_with_injury"].all()
     assert out["sv_knife_crime"].tolist()[:3] == [True, False, False]
     assert out["sv_knife_crime"].iloc[3:].isna().all()
     assert bool(out["sv_gun_crime"].iloc[1])
     assert bool(out["sv_homicide"].iloc[2]) and pd.isna(out["sv_homicide"].iloc[1])
+    assert out["sv_homicide"].iloc[0] is False or not out["sv_homicide"].iloc[0]
+    assert pd.isna(out["sv_homicide"].iloc[4])  # transferred: outcome unknown
     assert out["possible_domestic"].tolist() == [True, False, True, True, False]
     assert out["sv_domestic_abuse"].isna().all()
     assert out["sv_any"].all()

@@ -130,32 +130,9 @@ def _render_list() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    nb_dir = ROOT / "notebooks"
-    if not (nb_dir / "figures").is_dir() or not any((nb_dir / "figures").glob("*.png")):
-        pytest.fail("notebooks/figures/ is missing or empty: the notebooks have not been "
-                    "executed; run `lvrn build && lvrn site` (make site) first")
-    if not (nb_dir / "tables").is_dir():
-        pytest.fail("notebooks/tables/ is missing: the notebooks have not been executed; "
-                    "run `lvrn build && lvrn site` (make site) first")
-    project = tmp_path_factory.mktemp("project")
-    shutil.copy(ROOT / "_quarto.yml", project / "_quarto.yml")
-    cfg = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))
-    css = cfg["format"]["html"].get("css") or []
-    for name in [css] if isinstance(css, str) else css:  # the site's own stylesheets
-        shutil.copy(ROOT / name, project / name)
-    folders = {"notebooks"} | {Path(src).parts[0] for src in _render_list()
-                               if len(Path(src).parts) > 1}
-    for top in ("index.qmd", *sorted(folders)):
-        for f in [ROOT / top] if (ROOT / top).is_file() else sorted((ROOT / top).rglob("*")):
-            rel = f.relative_to(ROOT)
-            # regular files only: a running kernel leaves sockets next to the notebooks
-            if f.is_file() and not {".ipynb_checkpoints", "__pycache__"} & set(rel.parts):
-                (project / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy(f, project / rel)
-    out = render_site(project, execute=False, renderer="smalldocs")
-    assert out == project / "_site"
-    return out
+def site(fallback_site) -> Path:
+    """The fallback render of a copy of the project (``conftest.fallback_site``)."""
+    return fallback_site
 
 
 @pytest.fixture(scope="module")
@@ -435,3 +412,73 @@ def test_quarto_warnings_are_shown_not_swallowed():
     assert quarto_warnings(err) == ["WARN (/x.qmd) Unable to resolve link target",
                                     "ERROR: something"]
     assert quarto_warnings("[1/2] a.qmd\n[2/2] b.qmd\n") == []
+
+
+# ------------------------------------------------------------------ offline and search
+
+
+def test_theme_font_import_is_stripped_whole(tmp_path):
+    """The Bootswatch web-font @import goes, with its ';'-laden URL, and nothing else."""
+    import smalldocs
+
+    from lvrn_analysis.site.offline import remote_assets, strip_remote_imports
+
+    theme = Path(smalldocs.__file__).parent / "assets" / "vendor" / "bootswatch" / "cosmo.min.css"
+    css = tmp_path / "site_libs" / "themes" / "cosmo.min.css"
+    css.parent.mkdir(parents=True)
+    shutil.copy(theme, css)
+    assert remote_assets(tmp_path), "the shipped theme imports its font from the network"
+    removed = strip_remote_imports(tmp_path)
+    assert len(removed) == 1 and "fonts.googleapis.com" in removed[0][1]
+    after = css.read_text(encoding="utf-8")
+    assert "fonts.googleapis" not in after and "display=swap" not in after
+    assert len(theme.read_text(encoding="utf-8")) - len(after) == len(removed[0][1])
+    assert "*/:root,[data-bs-theme=light]{" in after
+    assert remote_assets(tmp_path) == []
+
+
+def test_remote_assets_lists_loads_not_links(tmp_path):
+    from lvrn_analysis.site.offline import remote_assets
+
+    (tmp_path / "p.html").write_text(
+        '<html><head><link rel="stylesheet" href="//cdn.x/a.css">'
+        '<link rel="canonical" href="https://site.x/p.html">'
+        '<script src="https://cdn.x/b.js"></script>'
+        "<script type=\"module\">import m from 'https://cdn.x/m.mjs';</script>"
+        "<style>body{background:url('https://img.x/bg.png')}</style></head><body>"
+        '<a href="https://data.police.uk/">data</a><img src="http://img.x/c.png" alt="c">'
+        '<img src="figures/local.png" alt="d"></body></html>', encoding="utf-8")
+    assert [u for _, u in remote_assets(tmp_path)] == [
+        "//cdn.x/a.css", "http://img.x/c.png", "https://cdn.x/b.js", "https://cdn.x/m.mjs",
+        "https://img.x/bg.png"]
+
+
+def test_no_page_loads_anything_from_the_network(site):
+    from lvrn_analysis.site.offline import remote_assets
+
+    assert remote_assets(site) == []
+
+
+def test_search_lists_story_pages_before_the_reference(site):
+    import json
+
+    from lvrn_analysis.site.offline import SCRIPT_ID
+
+    entries = json.loads((site / "search.json").read_text(encoding="utf-8"))
+    is_ref = [e["href"].startswith("api/") for e in entries]
+    n_story = is_ref.index(True)
+    assert n_story > 20 and all(is_ref[n_story:]), "reference entries are not all last"
+    assert entries[0]["href"].startswith("index.html")
+    order = [e["href"].split("#")[0] for e in entries[:n_story]]
+    assert order.index("notebooks/01-problem-profile.html") < \
+        order.index("notebooks/06-quickstart.html")
+    script = (site / "site_libs" / "lvrn" / "search.js").read_text(encoding="utf-8")
+    assert f"var STORY = {n_story};" in script
+    index_js = (site / "site_libs" / "lvrn" / "search-index.js").read_text(encoding="utf-8")
+    assert json.loads(index_js.removeprefix("window.lvrnSearchIndex = ").rstrip(";\n")) == entries
+    for page in (site / "index.html", site / "notebooks" / "03-interventions.html",
+                 site / "api" / "stats.funnels.html"):
+        text = page.read_text(encoding="utf-8")
+        assert text.count(f'id="{SCRIPT_ID}"') == 1, page.name
+    assert 'src="../site_libs/lvrn/search.js"' in (site / "api" / "index.html").read_text(
+        encoding="utf-8")

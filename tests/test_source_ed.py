@@ -1,4 +1,4 @@
-"""TIIG-style ED attendances: validator, geography of violence, injected effects.
+"""ED attendances (ECDS/ISTV-aligned layout): validator, geography of violence, effects.
 
 The synthetic sites' shares of assault attendances must follow their catchments'
 shares of the real police-recorded violence, within `SHARE_TOLERANCE` (absolute,
@@ -211,15 +211,23 @@ def test_monthly_counts_zero_filled():
     assert mc["attendances"].tolist() == [1, 0, 1]
 
 
-def test_validator_accepts_uk_dates_and_blank_age(tmp_path, area):
+#: The project's v1 layout (before the ECDS/ISTV alignment), still read through
+#: reference/ed/mapping_v1_layout.yml.
+V1_HEADER = ("attendance_id,patient_pseudo_id,ed_site,arrival_datetime,age,sex,residence_lsoa,"
+             "residence_la,arrival_mode,presenting_complaint,injury,incident_datetime,"
+             "incident_location_type,means_of_assault,alcohol_involved,drugs_involved,"
+             "referral,discharge")
+
+
+def test_v1_layout_accepts_uk_dates_and_blank_age_and_recodes(tmp_path, area):
     rows = [
-        "A1,P1,RXL01,2020-01-05 23:10,25,1,E01012680,E06000009,1048031000000100,82271004,"
-        "312608009,2020-01-05 22:40,03,01,Y,N,04,01",
+        "A1,P1,RXL01,2020-01-05 23:10,25,1,E01012680,E06000009,1048071000000103,82271004,"
+        "312608009,2020-01-05 22:40,03,01,Y,N,04,05",
         "A2,P2,RXL01,06/01/2020 01:15,,2,,E08000012,1048081000000101,125596004,125667009,,"
         "02,09,U,U,00,01",
     ]
     p = tmp_path / "e.csv"
-    p.write_text(",".join(ed.HEADER) + "\n" + "\n".join(rows) + "\n")
+    p.write_text(V1_HEADER + "\n" + "\n".join(rows) + "\n")
     res = ed.load_ed(p, area)[0]
     assert res.rejected.empty
     k = res.kept.set_index("attendance_id")
@@ -228,6 +236,15 @@ def test_validator_accepts_uk_dates_and_blank_age(tmp_path, area):
     assert k.loc["A1", "is_night"] and k.loc["A2", "is_night"]
     assert not k.loc["A2", "resident_in_area"]
     assert any("DD/MM/YYYY" in n for n in res.notes)
+    assert any("v1 ED layout" in n for n in res.notes)
+    # v1 'police' and 'own transport' identifiers had their meanings swapped: recoded
+    assert k.loc["A1", "arrival_mode"] == "1048001000000106"
+    assert k.loc["A1", "arrival_mode_group"] == "police"
+    assert k.loc["A2", "arrival_mode"] == "1048071000000103"
+    assert k.loc["A2", "arrival_mode_group"] == "own_transport"
+    # v1 discharge local codes -> ECDS discharge destination codes
+    assert k.loc["A1", "discharge"] == "305398007" and k.loc["A1", "discharge_group"] == "died"
+    assert k.loc["A2", "discharge_group"] == "discharged"
 
 
 def test_sniff(synth):

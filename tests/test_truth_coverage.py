@@ -18,6 +18,7 @@ from lvrn_analysis.config.outcomes import load_framework
 from lvrn_analysis.its.results import DEFAULT_SEED
 from lvrn_analysis.story import impact
 from lvrn_analysis.story.impact.counterfactual import _averted_total
+from lvrn_analysis.story.impact.models import AVERTED_DRAWS
 from lvrn_analysis.story.impact.truth import _ModelDesign
 
 BLACKPOOL = "E06000009"
@@ -87,25 +88,38 @@ def test_truth_is_recorded_in_the_page_terms(truth):
 def test_averted_intervals_cover_the_truth_on_the_shipped_seed(fits):
     """The injected change is a step, so its truth is the step's averted count.
 
-    The intervals of the offences averted by the step (the counterfactual that removes
-    what was injected) contain the truth for the treated authority, the total and the
-    largest untouched authority; so does every level-change interval. The intervals
-    that also count the estimated slope change are printed beside them: on any one draw
-    each misses its truth with probability about 5 % (see the 200-seed simulation below).
+    The page shows six averted intervals (step; step and slope, for three series) as
+    simultaneous 95 % intervals (each at 1 - 0.05/6). On the shipped seed every one of
+    them contains its truth, and so does every level-change interval.
     """
+    level = impact.family_level(fits)
+    assert level == pytest.approx(1 - 0.05 / 6)
     tab = impact.averted_table(fits)
     with pd.option_context("display.width", 250, "display.max_columns", 20):
         print("\n" + tab.to_string())
     for key, res in fits.items():
         assert np.isfinite(key.true_averted)
-        step = _averted_total(impact.step_only(res))
-        assert step["low"] <= key.true_averted <= step["high"], (key.name, step)
+        for name, fit in (("step", impact.step_only(res)), ("step and slope", res)):
+            a = _averted_total(fit, level)
+            assert a["low"] <= key.true_averted <= a["high"], (key.name, name, a)
+            # and the table states the interval it checked
+            assert f"{a['low']:,.0f} to {a['high']:,.0f}" in " ".join(
+                tab.loc[tab["Series"] == key.name].astype(str).iloc[0])
         lvl = res.level_effect
         assert lvl.ci_low <= key.true_rate_ratio <= lvl.ci_high, key.name
-    total = next(k for k in fits if k.role == "total")
-    full = _averted_total(fits[total])
-    assert full["low"] <= total.true_averted <= full["high"]
     assert (tab["Step: truth inside"] == "yes").all()
+    assert (tab["Step and slope: truth inside"] == "yes").all()
+    assert "simultaneous 95% CI" in " ".join(tab.columns)
+
+
+def test_simultaneous_level_is_bonferroni():
+    assert impact.simultaneous_level(1) == pytest.approx(0.95)
+    assert impact.simultaneous_level(6) == pytest.approx(1 - 0.05 / 6)
+    assert impact.simultaneous_level(4, 0.9) == pytest.approx(0.975)
+    with pytest.raises(ValueError, match="at least 1"):
+        impact.simultaneous_level(0)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        impact.simultaneous_level(3, 1.5)
 
 
 def test_batched_analysis_is_the_engine(series, fits, area):
@@ -117,7 +131,7 @@ def test_batched_analysis_is_the_engine(series, fits, area):
     pop = frame["population"].to_numpy(dtype=float)
     y = frame["count"].to_numpy(dtype=float)
     design = _ModelDesign.build(months, pop, y, key.start, dict(impact.PRIMARY_MODEL), 0.95)
-    out = design.analyse(y[None, :], np.log(pop), n_draws=2000, seed=DEFAULT_SEED)
+    out = design.analyse(y[None, :], np.log(pop), n_draws=AVERTED_DRAWS, seed=DEFAULT_SEED)
     lvl = res.level_effect
     assert out["level_rr"][0] == pytest.approx(lvl.rate_ratio, rel=1e-6)
     assert out["level_low"][0] == pytest.approx(lvl.ci_low, rel=1e-6)
@@ -160,3 +174,11 @@ def test_coverage_and_slope_false_positives_over_200_seeds(study, truth):
     fp = s[("slope-change test p < alpha (false positive)", "untouched")]
     assert 0.02 <= fp <= 0.08, fp
     assert 0.02 <= s[("level-change test p < alpha (false positive)", "untouched")] <= 0.08
+    # the page's six simultaneous intervals hold together at (about) their nominal 95 %:
+    # the rate is at least 90 % and its Wilson interval reaches 95 %
+    fam = summ.set_index(["measure", "role"]).loc[
+        ("all the page's simultaneous averted intervals cover the truth", "key series")]
+    assert study.family == pytest.approx(1 - 0.05 / 6)
+    assert fam["n"] == 200 and fam["rate"] >= 0.90 and fam["high"] >= 0.95, fam
+    per_seed = study.page_family_covers()
+    assert len(per_seed) == 200 and per_seed.dtype == bool

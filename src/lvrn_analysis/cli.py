@@ -7,12 +7,17 @@ Commands
 ``lvrn validate [SOURCE] FILE...``
     Check files without building: rows read / kept / rejected by reason per file;
     exit 0 when every file is usable (even with quarantined rows), 1 with a
-    one-line reason per unusable file.
+    one-line reason per unusable file. ``lvrn validate ed FILE --mapping M.yml``
+    reads an ED extract through a provider mapping and first prints one summary of
+    its mapped, unmapped and missing columns and of values outside the code lists.
 ``lvrn its``
     Fit interrupted time series over the outcomes framework and print verdicts.
 ``lvrn site``
     Execute the notebooks (stored outputs refreshed), then render the website
     with Quarto if found, else with the offline renderer.
+``lvrn fetch police|fingertips|populations ...``
+    (Online only) download real data into ``data/raw/`` with a fetch log
+    (`lvrn_analysis.fetch`); nothing else in the package touches the network.
 ``lvrn embed-police FILE...``
     (Maintainers) aggregate real data.police.uk files into the compact embedded
     form shipped with the package.
@@ -58,9 +63,14 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     area = _area(args.area)
     rep = build(area, raw_dir=args.raw, out_dir=args.out, synthetic_dir=args.synthetic_dir,
-                synthetic=not args.no_synthetic, progress=not args.quiet)
+                synthetic=not args.no_synthetic, progress=not args.quiet,
+                cache=not getattr(args, "no_cache", False))
     t = rep.totals()
     print(f"lvrn build: area {area.id} ({area.name})")
+    from lvrn_analysis.config.geography import geography_notes
+
+    for note in geography_notes(area):  # fallbacks and gaps of a non-shipped area
+        print(f"  geography: {note}")
     for table, origin in sorted(rep.origins.items()):
         rows = [r for r in rep.inputs if r["table"] == table]
         print(f"  {table:<28} {origin:<44} files {len(rows):>3}  rows in "
@@ -72,6 +82,11 @@ def cmd_build(args: argparse.Namespace) -> int:
             print(f"  missing months ({force}): {', '.join(months)}")
     print(f"  total rows in {_fmt(t['rows_in'])} = kept {_fmt(t['rows_kept'])} + rejected "
           f"{_fmt(t['rows_rejected'])}; manifest: {Path(args.out) / 'manifest.json'}")
+    if rep.cache.get("inputs_from_cache") is not None:
+        reused = sum(len(v) for v in rep.cache["inputs_from_cache"].values())
+        print(f"  build cache: {reused} input file(s) reused, "
+              f"{sum(rep.cache['inputs_read'].values())} read"
+              + "".join(f"\n  note: {n}" for n in rep.cache["notes"]))
     return 0
 
 
@@ -89,13 +104,20 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print("lvrn validate: no files given", file=sys.stderr)
         return 2
     status = 0
+    from lvrn_analysis.sources.read_options import use_reading_options
+
+    use_reading_options(encoding=getattr(args, "encoding", None),
+                        date_order=getattr(args, "date_order", None))
     for name in names:
         path = Path(name)
         try:
             if not path.is_file():
                 raise SourceError(path, "file not found")
             spec = forced or _detect(path, detect)
-            results = spec.load(path, area)
+            if getattr(args, "mapping", None) and spec.name == "ed":
+                results = _validate_ed_mapping(path, area, args.mapping)
+            else:
+                results = spec.load(path, area)
         except SourceError as exc:
             print(f"{exc.path}: UNUSABLE: {exc.message}"
                   + (f" (row {exc.row})" if exc.row is not None else "")
@@ -118,16 +140,29 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return status
 
 
+def _validate_ed_mapping(path: Path, area, mapping: str) -> list:
+    """``lvrn validate ed FILE --mapping M``: print the one-summary mapping report, then load."""
+    from lvrn_analysis.sources import ed, ed_mapping
+
+    print(ed_mapping.mapping_report(path, mapping).text())
+    return ed.load_ed(path, area, mapping=mapping)
+
+
 def _detect(path: Path, detect) -> object:
     from lvrn_analysis.sources import police
 
-    if path.suffix == ".zip" or path.name.endswith(".csv.gz"):
+    if path.suffix == ".zip":
         first = next(iter(police.iter_members(path)))[1][:2048]
     else:
-        with open(path, "rb") as fh:
-            first = fh.read(2048)
+        from lvrn_analysis.sources.reading import first_lines
+
+        try:  # the header may sit below title rows, in any encoding the readers accept
+            lines = first_lines(path.read_bytes())
+        except SourceError as exc:
+            raise SourceError(path, exc.message) from exc
+        first = "\n".join(lines).encode("utf-8")
     line = first.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()
-    spec = detect(line[0] if line else "")
+    spec = next((s for s in map(detect, line) if s is not None), None) if line else detect("")
     if spec is None:
         raise SourceError(path, "header does not match any known source; name the source: "
                           "lvrn validate SOURCE FILE", row=1)
@@ -138,9 +173,48 @@ def cmd_site(args: argparse.Namespace) -> int:
     """Execute notebooks and render the website."""
     from lvrn_analysis.site.render import render_site
 
+    if args.area:
+        from lvrn_analysis.site.area_site import render_area_site
+
+        out = render_area_site(Path(args.project), args.area, build=not args.no_build,
+                               execute=not args.no_execute, renderer=args.renderer,
+                               quarto=args.quarto)
+        print(f"lvrn site: website for area {args.area} written to {out}")
+        return 0
     out = render_site(Path(args.project), execute=not args.no_execute,
                       renderer=args.renderer, quarto=args.quarto)
     print(f"lvrn site: website written to {out}")
+    return 0
+
+
+def cmd_area_init(args: argparse.Namespace) -> int:
+    """Write an area file from a force's street files."""
+    from lvrn_analysis.config.areas import load_area
+    from lvrn_analysis.sources.area_init import area_yaml, infer_area
+
+    inferred = infer_area([Path(f) for f in args.files], args.force, min_share=args.min_share)
+    text = area_yaml(inferred, area_id=args.id, name=args.name)
+    if args.out in (None, "-"):
+        sys.stdout.write(text)
+        return 0
+    out = Path(args.out)
+    if out.exists() and not args.overwrite:
+        print(f"lvrn area init: {out} exists (use --overwrite)", file=sys.stderr)
+        return 1
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    from lvrn_analysis.config.areas import ConfigError
+
+    try:
+        load_area(out)
+    except ConfigError as exc:
+        print(f"lvrn area init: note: {exc}; the file is written, but `lvrn build` needs "
+              "these authorities in reference/geography/local_authorities.csv and "
+              "populations.csv", file=sys.stderr)
+    print(f"lvrn area init: {out}: {inferred.force}, {len(inferred.authorities)} "
+          "authorities from "
+          f"{len(inferred.files)} file(s) ({inferred.located:,} of {inferred.rows:,} rows "
+          f"located); {len(inferred.excluded)} authority names left out")
     return 0
 
 
@@ -234,6 +308,9 @@ def parser() -> argparse.ArgumentParser:
                    help="build real inputs only (the time-series pages need the synthetic "
                         "series)")
     b.add_argument("--quiet", action="store_true", help="no progress bars")
+    b.add_argument("--no-cache", "--clean", dest="no_cache", action="store_true",
+                   help="read every input again and neither use nor update the build cache "
+                        "(data/processed/.cache/); the outputs are the same")
     b.set_defaults(func=cmd_build)
 
     v = sub.add_parser("validate", help="check input files without building",
@@ -248,6 +325,15 @@ def parser() -> argparse.ArgumentParser:
                    "(default: %(default)s)")
     v.add_argument("--by-crime-type", action="store_true",
                    help="police: also print rows per crime type")
+    v.add_argument("--encoding", default=None, metavar="NAME",
+                   help="read text in this encoding (e.g. utf-16, latin-1) instead of "
+                        "detecting UTF-8, UTF-16 or Windows-1252")
+    v.add_argument("--date-order", default=None, choices=("DMY", "MDY"),
+                   help="order of NN/NN/YYYY dates when the file itself does not show it")
+    v.add_argument("--mapping", default=None, metavar="MAPPING.yml",
+                   help="ed: read the file through a provider mapping (its column names and "
+                        "local codes) and first print one summary of mapped, unmapped and "
+                        "missing columns and of values outside the code lists, with counts")
     v.set_defaults(func=cmd_validate)
 
     s = sub.add_parser("site", help="execute notebooks and render the website",
@@ -262,6 +348,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--renderer", choices=["auto", "quarto", "smalldocs"], default="auto",
                    help="force a renderer (default: %(default)s)")
     s.add_argument("--quarto", default=None, help="path to the quarto executable")
+    s.add_argument("--area", default=None,
+                   help="render the whole story for another area (shipped name or YAML "
+                        "file) into _build/site-<id>/_site: builds the area, executes copies "
+                        "of the notebooks there; the tracked notebooks are not touched")
+    s.add_argument("--no-build", action="store_true",
+                   help="with --area: reuse the area's existing build in _build/site-<id>/")
     s.set_defaults(func=cmd_site)
 
     i = sub.add_parser("its", help="interrupted time series over the outcomes framework",
@@ -290,6 +382,30 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--out", default=None, help="write the full results table as CSV")
     i.set_defaults(func=cmd_its)
 
+    from lvrn_analysis.fetch.command import add_fetch_parser
+
+    add_fetch_parser(sub)
+
+    ar = sub.add_parser("area", help="configure an area: `lvrn area init --force SLUG FILES`")
+    ar_sub = ar.add_subparsers(dest="area_command", required=True, metavar="ACTION")
+    ai = ar_sub.add_parser(
+        "init", help="write an area file from a force's street files",
+        description="Write the area YAML from the force's own data.police.uk street files: "
+                    "the force from 'Falls within', the authorities from the LSOA names "
+                    "(those holding at least --min-share of the located rows), their ONS "
+                    "codes and mid-2019 populations from the shipped England table.")
+    ai.add_argument("files", nargs="+", metavar="FILE",
+                    help="street files (.csv, .csv.gz) or monthly archives (.zip)")
+    ai.add_argument("--force", required=True, help="the force's slug, e.g. leicestershire")
+    ai.add_argument("--id", default=None, help="area id (default: the slug)")
+    ai.add_argument("--name", default=None, help="the VRU's name (default: a placeholder)")
+    ai.add_argument("--min-share", type=float, default=0.005,
+                    help="smallest share of located rows for an authority (default: "
+                         "%(default)s)")
+    ai.add_argument("--out", default=None, help="file to write (default: standard output)")
+    ai.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    ai.set_defaults(func=cmd_area_init)
+
     e = sub.add_parser("embed-police", help="(maintainers) aggregate real police files for "
                        "embedding in the package")
     e.add_argument("files", nargs="+")
@@ -316,6 +432,21 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"lvrn: {exc}", file=sys.stderr)
         return 1
+    except RuntimeError as exc:
+        from lvrn_analysis.site.render import SiteError
+
+        if not isinstance(exc, SiteError):
+            raise
+        print(f"lvrn site: {_one_line(str(exc))}", file=sys.stderr)
+        return 1
+
+
+def _one_line(message: str) -> str:
+    """Shorten a multi-line error (a failed cell's traceback) to its first and last lines."""
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
+    if len(lines) <= 1:
+        return lines[0] if lines else "failed"
+    return f"{lines[0]} {lines[-1]}"
 
 
 if __name__ == "__main__":  # pragma: no cover

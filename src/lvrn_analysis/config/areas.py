@@ -61,6 +61,20 @@ class AreaConfig:
         areas (the area file's ``comparators`` key): shipped area names or paths to
         area files (relative paths are read next to this area's file). Loaded by
         `load_comparators()`.
+    vru_name
+        The VRU's own name as prose uses it (the ``vru_name`` key; default ``name``),
+        e.g. ``"Lancashire Violence Reduction Network"``.
+    place
+        How prose names the area's territory (``place``; default ``name``), e.g.
+        ``"pan-Lancashire"`` in "violence in pan-Lancashire".
+    go_live
+        The month (``YYYY-MM``) the VRU went live (``go_live``), or ``""`` when not
+        configured; pages then say so rather than assume a date.
+    programmes
+        The VRU's programme-monitoring table (``programmes``): a reference file shipped
+        in the package (e.g. ``programmes/programme_monitoring.csv``, the LVRN
+        evaluation report's figures) or a path; ``None`` when the area has none, and the
+        Interventions page says that no programme data are loaded.
     """
 
     id: str
@@ -76,6 +90,41 @@ class AreaConfig:
     synthetic_seed: int
     source: str = field(default="", compare=False)
     comparators: tuple[str, ...] = ()
+    vru_name: str = ""
+    place: str = ""
+    go_live: str = ""
+    programmes: str | None = None
+
+    def __post_init__(self) -> None:
+        # the prose names default to the display name
+        for key in ("vru_name", "place"):
+            if not getattr(self, key):
+                object.__setattr__(self, key, self.name)
+
+
+_GO_LIVE = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+def _story_fields(raw: dict[str, Any], src: str) -> dict[str, Any]:
+    """Read the optional keys the pages use to name the area (see `AreaConfig`)."""
+    import re
+
+    out: dict[str, Any] = {}
+    for key in ("vru_name", "place"):
+        val = raw.get(key)
+        if val is not None and (not isinstance(val, str) or not val.strip()):
+            raise ConfigError(f"{src}: {key!r} must be a non-empty string")
+        out[key] = (val or "").strip()
+    go = raw.get("go_live")
+    go = "" if go is None else str(go).strip()
+    if go and not re.match(_GO_LIVE, go):
+        raise ConfigError(f"{src}: 'go_live' must be a month YYYY-MM, not {go!r}")
+    out["go_live"] = go
+    prog = raw.get("programmes")
+    if prog is not None and (not isinstance(prog, str) or not prog.strip()):
+        raise ConfigError(f"{src}: 'programmes' must be a file name")
+    out["programmes"] = prog.strip() if isinstance(prog, str) else None
+    return out
 
 
 def _get(d: dict[str, Any], key: str, src: str) -> Any:
@@ -105,9 +154,10 @@ def load_area(name_or_path: str | Path = "lancashire") -> AreaConfig:
     ------
     ConfigError
         If the file is missing, is not valid YAML, lacks a required key, or names
-        an authority code that is not in the reference geography.
+        an authority code that is in neither the shipped reference geography nor the
+        England table (`lvrn_analysis.config.geography.known_authority_codes()`).
     """
-    from lvrn_analysis.config.geography import local_authorities
+    from lvrn_analysis.config.geography import known_authority_codes
 
     p = Path(name_or_path)
     if p.suffix in {".yml", ".yaml"} or p.exists():
@@ -141,11 +191,13 @@ def load_area(name_or_path: str | Path = "lancashire") -> AreaConfig:
     auths = raw["authorities"]
     if not isinstance(auths, list) or not auths:
         raise ConfigError(f"{src}: 'authorities' must be a non-empty list of ONS codes")
-    known = set(local_authorities()["la_code"])
+    known = known_authority_codes()
     unknown = [a for a in auths if a not in known]
     if unknown:
         raise ConfigError(
             f"{src}: authorities not in the reference geography: {', '.join(map(str, unknown))}"
+            " (neither geography/local_authorities.csv nor the England table "
+            "geography/england_ltla_mid2019.csv has them)"
         )
     synth = raw.get("synthetic") or {}
     return AreaConfig(
@@ -162,6 +214,7 @@ def load_area(name_or_path: str | Path = "lancashire") -> AreaConfig:
         synthetic_seed=int(synth.get("seed", 1)),
         source=src,
         comparators=_comparator_names(raw, src),
+        **_story_fields(raw, src),
     )
 
 
@@ -324,6 +377,7 @@ def load_multi_force_area(path: str | Path) -> MultiForceArea:
         synthetic_end=str(synth.get("end", "2022-10")),
         synthetic_seed=int(synth.get("seed", 1)),
         source=src,
+        **_story_fields(raw, src),
         forces=tuple(str(f["force"]) for f in forces),
         force_slugs=tuple(str(f["file_slug"]) for f in forces),
         authority_names=tuple(las["la_name"].astype(str)),

@@ -18,6 +18,15 @@ police data, read the same way (`_comparator_tables()`).
 
 Outputs are deterministic: rows are sorted, parquet metadata carries no
 timestamps, and the manifest holds no dates or absolute paths.
+
+Inputs whose bytes, label and processing code are unchanged since the last build
+are not read again: their results come from ``data/processed/.cache/``
+(`lvrn_analysis.processed.cache`), and the row groups of the kept police tables
+that hold only such inputs' rows are copied from the previous build's file
+(`lvrn_analysis.processed.splice`). The outputs are byte for byte those of a build
+without the cache (``cache=False``, ``lvrn build --no-cache``), the manifest
+included: which inputs came from the cache is written to
+``data/processed/.cache/last-build.json`` (`BuildReport.cache`) instead.
 """
 
 from __future__ import annotations
@@ -36,6 +45,8 @@ from tqdm import tqdm
 
 from lvrn_analysis import __version__
 from lvrn_analysis.config.areas import AreaConfig, load_comparators
+from lvrn_analysis.processed.cache import CACHE_DIR, BuildCache, ScopedCache, TableRecord
+from lvrn_analysis.processed.splice import read_parts, splice
 from lvrn_analysis.processed.store import MANIFEST
 from lvrn_analysis.sources import police
 from lvrn_analysis.sources.registry import SourceSpec, sources
@@ -61,6 +72,10 @@ class BuildReport:
         Records of the effects injected into synthetic data.
     notes
         Build-level notes (e.g. which data calibrated a synthetic series).
+    cache
+        What the build cache gave (inputs taken from it or read, notes), as written
+        to ``<out>/.cache/last-build.json``; ``{"used": False}`` without the cache.
+        Not in the manifest, which is the same with or without the cache.
     """
 
     inputs: list[dict] = field(default_factory=list)
@@ -69,6 +84,7 @@ class BuildReport:
     missing_months: dict[str, list[str]] = field(default_factory=dict)
     ground_truth: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    cache: dict = field(default_factory=dict)
 
     def totals(self) -> dict[str, int]:
         """Return rows in, kept and rejected summed over inputs."""
@@ -135,12 +151,18 @@ def _files(raw: Path, spec: SourceSpec) -> list[Path]:
 
 
 def _load_all(paths: list[Path], spec: SourceSpec, area: AreaConfig, desc: str,
-              progress: bool) -> list[LoadResult]:
+              progress: bool, cache: ScopedCache | None = None) -> list[LoadResult]:
     results: list[LoadResult] = []
     for p in tqdm(paths, desc=desc, unit="file", disable=not progress or None, leave=False):
-        for r in spec.load(p, area):
-            _relabel_result(r)
-            results.append(r)
+        key = None if cache is None else cache.key(p, _rel(p))
+        got = None if key is None else cache.load(key)  # type: ignore[union-attr]
+        if not (isinstance(got, list) and all(isinstance(r, LoadResult) for r in got)):
+            got = spec.load(p, area)
+            for r in got:
+                _relabel_result(r)
+            if key is not None:
+                cache.store(key, got)  # type: ignore[union-attr]
+        results.extend(got)
     return results
 
 
@@ -166,17 +188,30 @@ KEPT_CHUNK_ROWS = 1 << 20
 def _police_tables(area: AreaConfig, paths: list[Path] | None, out: Path, stem: str,
                    report: BuildReport, origin: str, *, desc: str = "police",
                    progress: bool = False, stream: bool | None = None,
-                   chunk_rows: int = KEPT_CHUNK_ROWS) -> None:
+                   chunk_rows: int | None = None, cache: BuildCache | None = None) -> None:
     """Build one police table (``stem``) from files, or the embedded aggregate if ``None``.
 
     `lvrn_analysis.sources.police.ingest()` reads the inputs and sends the kept
     table to a `_KeptWriter`; the month coverage, the quarantine and the accounting
-    records it returns are written here.
+    records it returns are written here. With a ``cache``, unchanged inputs are not
+    read again and unchanged row groups of the kept table are copied.
     """
-    kept = _KeptWriter(out / f"{stem}.parquet", origin, chunk_rows)
+    chunk_rows = KEPT_CHUNK_ROWS if chunk_rows is None else chunk_rows
+    use = cache is not None and paths is not None
+    previous = cache.table_record(stem, origin, chunk_rows) if use else None  # type: ignore[union-attr]
+    kept = _KeptWriter(out / f"{stem}.parquet", origin, chunk_rows, previous=previous,
+                       track=use)
     got = police.ingest(area, kept, paths, relabel=_relabel_file, desc=desc,
-                        progress=progress, stream=stream)
+                        progress=progress, stream=stream,
+                        cache=cache.scope(stem, repr(area), "police") if use  # type: ignore[union-attr]
+                        else None)
     _police_outputs(got, kept, out, stem, report, origin)
+    if use:
+        cache.row_groups[stem] = [sum(old for old, _ in kept.pieces),  # type: ignore[union-attr]
+                                  len(kept.pieces)]
+    if use and kept.tokens:
+        cache.save_table(stem, kept.path, origin, chunk_rows, kept.tokens,  # type: ignore[union-attr]
+                         kept.group_rows, report.outputs[_rel(kept.path)]["sha256"])
 
 
 def _police_outputs(got: police.PoliceIngest, kept: _KeptWriter, out: Path, stem: str,
@@ -204,9 +239,16 @@ class _KeptWriter:
     columns get the schema (types and pandas metadata) that ``pa.Table.from_pandas``
     gives the whole frame, taken once from a one-row frame built the frame path's
     way (`_frame()`), so the parquet bytes are the same without a frame per chunk.
+
+    With the ``previous`` build's table (`lvrn_analysis.processed.cache.TableRecord`),
+    a chunk whose identity matches one of its row groups (`reuse_chunk()`) is not
+    built: the new chunks are written to a side file and the output is spliced
+    from both (`lvrn_analysis.processed.splice.splice()`), the bytes pyarrow writes
+    for the whole table. ``track`` keeps each row group's identity (`tokens`).
     """
 
-    def __init__(self, path: Path, origin: str, chunk_rows: int = KEPT_CHUNK_ROWS) -> None:
+    def __init__(self, path: Path, origin: str, chunk_rows: int = KEPT_CHUNK_ROWS, *,
+                 previous: TableRecord | None = None, track: bool = False) -> None:
         self.path = path
         self.origin = origin
         self.chunk_rows = chunk_rows
@@ -215,11 +257,35 @@ class _KeptWriter:
         self._fh = None
         self._writer: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
+        self.previous = previous
+        self._reusable = previous.index() if previous is not None else {}
+        self.track = track or previous is not None
+        #: per row group: identity of its rows (``None``: unknown) and rows
+        self.tokens: list[str | None] = []
+        self.group_rows: list[int] = []
+        #: per row group: whether it comes from the previous file, and its position there
+        #: (or among the new row groups)
+        self.pieces: list[tuple[bool, int]] = []
+        self._pending: str | None = None
+        self._new_path = path.with_name(path.name + ".new") if previous is not None else path
+
+    def reuse_chunk(self, token: str | None, rows: int) -> bool:
+        """Take a chunk from the previous build's file if it has these rows."""
+        i = self._reusable.get(token) if token is not None else None
+        if i is None or self.previous is None or self.previous.rows[i] != rows:
+            self._pending = token
+            return False
+        self.pieces.append((True, i))
+        self.tokens.append(token)
+        self.group_rows.append(rows)
+        self.rows += rows
+        return True
 
     def write_frame(self, kept: pd.DataFrame) -> None:
         """Write the whole table (``origin`` is inserted first)."""
         kept.insert(0, "origin", self.origin)
         self._entry = write_parquet(kept, self.path, KEPT_STATISTICS)
+        self.tokens, self.group_rows = [], []
 
     def write_chunk(self, kept: pa.Table) -> None:
         """Write the next chunk of the table as one row group."""
@@ -232,10 +298,14 @@ class _KeptWriter:
             schema=self._schema)
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self.path, "wb")  # noqa: SIM115 (closed in close())
+            self._fh = open(self._new_path, "wb")  # noqa: SIM115 (closed in close())
             self._writer = pq.ParquetWriter(self._fh, table.schema, compression="snappy",
                                             write_statistics=KEPT_STATISTICS)
         self._writer.write_table(table)
+        self.pieces.append((False, sum(not old for old, _ in self.pieces)))
+        self.tokens.append(self._pending)
+        self.group_rows.append(table.num_rows)
+        self._pending = None
         self.rows += table.num_rows
 
     def close(self) -> dict:
@@ -244,6 +314,17 @@ class _KeptWriter:
             self._writer.close()
             self._fh.close()  # type: ignore[union-attr]
             self._writer = None
+        if any(old for old, _ in self.pieces):
+            assert self.previous is not None
+            new = (read_parts(self._new_path.read_bytes())
+                   if any(not old for old, _ in self.pieces) else None)
+            splice([(self.previous.parts if old else new, i)  # type: ignore[misc]
+                    for old, i in self.pieces], self.path,
+                   template=new if new is not None else self.previous.parts)
+            self._new_path.unlink(missing_ok=True)
+        elif self.pieces and self._new_path != self.path:
+            os.replace(self._new_path, self.path)
+        if self.pieces:
             self._entry = {"sha256": sha256_file(self.path), "rows": self.rows}
         return self._entry
 
@@ -268,6 +349,7 @@ def build(
     synthetic_dir: Path | str = "data/synthetic",
     synthetic: bool = True,
     progress: bool = True,
+    cache: bool = True,
 ) -> BuildReport:
     """Build every processed table and the manifest.
 
@@ -286,6 +368,10 @@ def build(
         Whether to generate and build the synthetic twins.
     progress
         Show progress bars on multi-file work.
+    cache
+        Reuse the results of unchanged inputs kept in ``<out_dir>/.cache/`` and
+        update it (`lvrn_analysis.processed.cache`); ``False`` reads and writes no
+        cache. The outputs are the same either way.
 
     Returns
     -------
@@ -297,12 +383,20 @@ def build(
     lvrn_analysis.sources.validation.SourceError
         If a raw file cannot be used at all (the message names it).
     """
-    return _build(area, Path(raw_dir), Path(out_dir), Path(synthetic_dir), synthetic, progress)
+    out = Path(out_dir)
+    store = BuildCache(out / CACHE_DIR) if cache else None
+    report = _build(area, Path(raw_dir), out, Path(synthetic_dir), synthetic, progress, store)
+    if store is not None:
+        store.finish()
+        report.cache = store.summary()
+    else:
+        report.cache = {"used": False}
+    return report
 
 
 def _build(area: AreaConfig, raw: Path, out: Path, syn: Path, synthetic: bool,
-           progress: bool) -> BuildReport:
-    """Do the work of `build()` (same parameters)."""
+           progress: bool, cache: BuildCache | None = None) -> BuildReport:
+    """Do the work of `build()` (same parameters; ``cache``: the build cache or ``None``)."""
     out.mkdir(parents=True, exist_ok=True)
     for old in sorted(out.rglob("*.parquet")):
         old.unlink()
@@ -317,7 +411,7 @@ def _build(area: AreaConfig, raw: Path, out: Path, syn: Path, synthetic: bool,
     files = _files(raw, pspec)
     if files:
         _police_tables(area, files, out, "police_street", report, "real",
-                       desc="police (raw)", progress=progress)
+                       desc="police (raw)", progress=progress, cache=cache)
     elif area.embedded_police:
         _police_tables(area, None, out, "police_street", report,
                        "real (embedded data.police.uk aggregate)")
@@ -334,16 +428,17 @@ def _build(area: AreaConfig, raw: Path, out: Path, syn: Path, synthetic: bool,
         _clear(sdir)
         report.ground_truth += _write_synthetic_police(sdir, area, real, report)
         _police_tables(area, _files(syn, pspec), out, "police_street_synthetic", report,
-                       "synthetic", desc="police (synthetic)", progress=progress)
+                       "synthetic", desc="police (synthetic)", progress=progress,
+                       cache=cache)
 
     # --- police: the comparator areas' real data (the area file's `comparators`)
-    _comparator_tables(area, raw, out, report, progress)
+    _comparator_tables(area, raw, out, report, progress, cache)
 
     # --- every other registered source
     for name, spec in specs.items():
         if name == "police":
             continue
-        _build_generic(spec, area, raw, out, syn, report, synthetic, progress)
+        _build_generic(spec, area, raw, out, syn, report, synthetic, progress, cache)
 
     gt_path = out / "ground_truth.json"
     _write_json(gt_path, report.ground_truth)
@@ -362,6 +457,9 @@ def _build(area: AreaConfig, raw: Path, out: Path, syn: Path, synthetic: bool,
             "police_street": "Contains public sector information licensed under the Open "
                              "Government Licence v3.0 (data.police.uk).",
         },
+        # what `lvrn fetch` downloaded into data/raw/<folder>/ (URL, size, SHA-256 per file)
+        "fetched": {p.parent.name: json.loads(p.read_text(encoding="utf-8")).get("files", {})
+                    for p in sorted(raw.glob("*/fetch-log.json"))},
     }
     _write_json(out / MANIFEST, manifest)
     return report
@@ -398,7 +496,7 @@ class _FrameSink:
 
 
 def _comparator_tables(area: AreaConfig, raw: Path, out: Path, report: BuildReport,
-                       progress: bool) -> None:
+                       progress: bool, cache: BuildCache | None = None) -> None:
     """Build `COMPARATORS_TABLE`: the real police data of the area's comparator areas.
 
     Each comparator (`lvrn_analysis.config.areas.load_comparators()`) is read through
@@ -430,7 +528,9 @@ def _comparator_tables(area: AreaConfig, raw: Path, out: Path, report: BuildRepo
                 f"{raw / 'comparators' / comp.id} and no embedded police data")
         sink = _FrameSink()
         got = police.ingest(comp, sink, files, relabel=_relabel_file,
-                            desc=f"police (comparator {comp.id})", progress=progress)
+                            desc=f"police (comparator {comp.id})", progress=progress,
+                            cache=None if cache is None or files is None else
+                            cache.scope(COMPARATORS_TABLE, repr(comp), "police"))
         for rec in got.records:
             report.inputs.append(rec | {"table": COMPARATORS_TABLE, "origin": origin,
                                         "comparator": comp.id})
@@ -463,7 +563,8 @@ def _comparator_tables(area: AreaConfig, raw: Path, out: Path, report: BuildRepo
 
 
 def _build_generic(spec: SourceSpec, area: AreaConfig, raw: Path, out: Path, syn: Path,
-                   report: BuildReport, synthetic: bool, progress: bool) -> None:
+                   report: BuildReport, synthetic: bool, progress: bool,
+                   cache: BuildCache | None = None) -> None:
     files = _files(raw, spec)
     origin = "real"
     if not files and spec.default_inputs is not None:
@@ -478,11 +579,12 @@ def _build_generic(spec: SourceSpec, area: AreaConfig, raw: Path, out: Path, syn
         report.ground_truth += write_twin(d, area)
         files = _files(syn, spec)
         origin = "synthetic"
-    results = _load_all(files, spec, area, f"{spec.name} ({origin})", progress)
+    stem = spec.processed_name or spec.name
+    results = _load_all(files, spec, area, f"{spec.name} ({origin})", progress,
+                        None if cache is None else cache.scope(stem, repr(area)))
     for r in results:
         r.check_accounting()
         report.inputs.append(r.as_record() | {"table": spec.processed_name, "origin": origin})
-    stem = spec.processed_name or spec.name
     if spec.processed_table is not None:
         kept = spec.processed_table(results, area).reset_index(drop=True)
     else:

@@ -4,6 +4,8 @@
   with Quarto or the offline fallback;
 * `lvrn_analysis.site.reference` — the package reference, written by quartodoc;
 * `lvrn_analysis.site.maths` — the fallback's maths as MathML, drawn with no network.
+* `lvrn_analysis.site.offline` — either renderer's output made to work offline (no web
+  font, search from ``file://``), with search ranked for the story pages.
 """
 
 from lvrn_analysis.site.render import (

@@ -7,8 +7,11 @@ the same ``_quarto.yml`` and the outputs stored in the notebooks. Neither path
 touches the network. What differs in the fallback: no Pandoc (so no Pandoc
 filters, citations processing or cross-references beyond smalldocs's own),
 maths is converted to MathML when the site is built (`lvrn_analysis.site.maths`)
-rather than drawn by Pandoc's math method, and Mermaid diagrams are drawn in the
-reader's browser by a script it loads.
+rather than drawn by Pandoc's math method, and Mermaid diagrams would be drawn in the
+reader's browser by a script loaded from a CDN (the pages draw their diagrams as
+images instead). After either renderer, `lvrn_analysis.site.offline` removes the
+theme's web-font import, ranks the search with the story pages first and makes it
+work from ``file://``.
 
 Before rendering, the package reference (``api/``) is written by quartodoc from the
 docstrings (`lvrn_analysis.site.reference`), as the ``quartodoc:`` section of
@@ -115,6 +118,24 @@ def offline_maths(site: Path) -> None:
         print(f"warning: {page}: maths left as TeX ({err}): {tex}", file=sys.stderr)
 
 
+def offline_site(project: Path, site: Path) -> None:
+    """Make either renderer's output work offline and rank its search for the story.
+
+    See `lvrn_analysis.site.offline.make_offline()`; what would still load from the
+    network is printed as a warning (``tests/test_browser.py`` fails on it).
+    """
+    import yaml
+
+    from lvrn_analysis.site.offline import make_offline
+
+    cfg = yaml.safe_load((project / "_quarto.yml").read_text(encoding="utf-8")) or {}
+    ref_dir = str((cfg.get("quartodoc") or {}).get("dir") or "api")
+    order = [str(p) for p in (cfg.get("project") or {}).get("render") or []]
+    report = make_offline(site, reference_dir=ref_dir, page_order=order)
+    for page, url in report.remote:
+        print(f"warning: {page} loads {url} from the network", file=sys.stderr)
+
+
 def quarto_warnings(stderr: str) -> list[str]:
     """Return the lines of Quarto's output that warn, so a successful render shows them.
 
@@ -133,6 +154,21 @@ def quarto_warnings(stderr: str) -> list[str]:
     """
     return [ln.strip() for ln in stderr.splitlines()
             if "WARN" in ln.upper() or "ERROR" in ln.upper()]
+
+
+def _check_tracked_area(project: Path) -> None:
+    """Refuse to execute the tracked (Lancashire) notebooks on another area's build."""
+    from lvrn_analysis.processed.store import manifest
+
+    try:
+        built = (manifest(project / "data" / "processed").get("area") or {}).get("id")
+    except FileNotFoundError:
+        return
+    if built and built != "lancashire" and not os.environ.get("LVRN_PROCESSED"):
+        raise SiteError(
+            f"data/processed holds a build for area {built!r}; the tracked notebooks tell the "
+            f"Lancashire story: run `lvrn site --area {built}` (renders into "
+            f"_build/site-{built}/_site) or `lvrn build` first")
 
 
 def render_site(project: Path | str = ".", *, execute: bool = True, renderer: str = "auto",
@@ -164,6 +200,7 @@ def render_site(project: Path | str = ".", *, execute: bool = True, renderer: st
     if not (project / "_quarto.yml").is_file():
         raise SiteError(f"{project} has no _quarto.yml")
     if execute:
+        _check_tracked_area(project)
         for nb in notebooks(project):
             print(f"executing {nb.relative_to(project)}", file=sys.stderr)
             execute_notebook(nb)
@@ -195,4 +232,5 @@ def render_site(project: Path | str = ".", *, execute: bool = True, renderer: st
     out = project / "_site"
     if not (out / "index.html").is_file():
         raise SiteError(f"rendering produced no {out / 'index.html'}")
+    offline_site(project, out)
     return out

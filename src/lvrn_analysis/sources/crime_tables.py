@@ -1,30 +1,55 @@
-"""Home Office police recorded crime by Community Safety Partnership (CSV, xlsx, ods).
+"""Home Office police recorded crime by Community Safety Partnership (xlsx, ods, CSV).
 
-Format (assumed — see ``reference/crime_tables/README.md``)
--------------------------------------------------------------
+Format (the published layout)
+-----------------------------
 The Home Office publishes police recorded crime "open data tables" by Community
-Safety Partnership (CSP). No copy of the real table could be obtained while this
-module was written, so the layout below is **assumed**, not verified::
+Safety Partnership (CSP) as workbooks covering several financial years::
+
+    prc-csp-0203-to-0607-tabs.xlsx           sheets 2002-03 … 2006-07
+    prc-csp-0708-to-1011-tabs.xlsx           sheets 2007-08 … 2010-11
+    prc-csp-1112-1415-tables.xlsx            sheets 2011-12 … 2014-15
+    prc-csp-mar16-dec24-tables-240425.xlsx   sheets 2015_16 … 2024_25
+
+(later releases follow the last name's pattern, ``prc-csp-mar16-<month><yy>-tables-
+<ddmmyy>``). Each workbook has one sheet per financial year, possibly beside cover or
+notes sheets, and every year sheet has the same nine columns::
 
     Financial Year, Financial Quarter, Force Name, CSP Name, Offence Description,
-    Offence Group, Offence Subgroup, Offence Code, Number of Offences
+    Offence Group, Offence Subgroup, Offence Code, Offence Count
 
-Drift handled (columns are matched by name):
+with the financial year written ``2015/16``, the quarter as a number ``1``–``4``
+(April–June = 1), the force without "Police"/"Constabulary" (``Lancashire``), the
+CSP by name (no code) and the count as a whole number. One row is one force × CSP ×
+offence code × quarter; offences a force could not attribute to a CSP are published
+under the CSP ``Unassigned``. The layout was taken from public analysis code that reads
+these files (see ``reference/crime_tables/README.md``), and is tested on workbooks built
+in exactly that layout (``tests/test_source_crime_tables_real_layout.py``).
 
-* ``Force Name`` / ``Police Force``; ``CSP Name`` / ``Community Safety Partnership``;
-  ``Number of Offences`` / ``Offence Count``;
-* workbooks with one sheet per financial year whose names change (``2016_17``,
-  ``FY 2019-20``, ``Year ending March 2021`` …), a ``Notes`` sheet, title rows
-  above the header (the header row is found in the first 20 rows);
+Variations also read (columns are matched by name, never by position):
+
+* ``Police Force`` for ``Force Name``; ``Community Safety Partnership`` for ``CSP Name``;
+  ``Number of Offences`` for ``Offence Count``;
+* sheet names in any wording (``2015_16``, ``2015-16``, ``FY 2019-20``, ``Year ending
+  March 2021`` …); sheets without a data header (cover, contents, notes) are skipped,
+  with a note; title rows above the header (the header row is found in the first 20
+  rows);
 * financial years written ``2016/17``, ``2016-17``, ``2016_17`` or ``2016/2017``;
-  quarters ``Q1`` or ``1`` (blank for annual rows);
-* no CSP code: CSPs are joined **by name** to ONS local-authority codes through
-  ``reference/crime_tables/csp_lookup.csv`` (in Lancashire every authority is a
-  CSP; Blackburn with Darwen and Blackpool are unitary); ``Unassigned`` rows
-  (offences a force could not attribute to a CSP) are kept with no authority.
+  quarters ``1`` (number or text) or ``Q1``, blank for annual rows;
+* counts stored as numbers or as text with thousands separators (``1,234``);
+* a single sheet saved as CSV, also gzip-compressed or alone in a zip; a workbook
+  given a ``.csv`` name (read as a workbook, with a note). Other packaging is told
+  apart with what to do (`lvrn_analysis.sources.unpack`): a zip of several CSV
+  files (named), a truncated gzip, a truncated or damaged workbook.
+
+CSPs are joined **by name** to ONS local-authority codes through
+``reference/crime_tables/csp_lookup.csv`` (in Lancashire every authority is a CSP;
+Blackburn with Darwen and Blackpool are unitary); ``Unassigned`` rows are kept with no
+authority. The tables cover every force in England and Wales: rows of forces other than
+the area's are quarantined as ``outside_area`` (counted, never silently dropped).
 
 Offence codes are mapped to the LVRN serious-violence definition with
-``reference/crime_tables/offence_codes.csv`` (see `lvrn_analysis.story.serious_violence`).
+``reference/crime_tables/offence_codes.csv`` (see `lvrn_analysis.story.serious_violence`);
+codes not in that table are kept, classed as outside the definition, with a note.
 
 Each workbook sheet gives one `LoadResult`
 labelled ``file.xlsx!sheet``; ``row`` is the data-row number within the sheet
@@ -42,6 +67,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -67,14 +93,15 @@ from lvrn_analysis.sources.reading import (
     to_number,
     workbook_engine,
 )
+from lvrn_analysis.sources.unpack import unpack
 from lvrn_analysis.sources.validation import LoadResult, SourceError, sha256_bytes
 
 SOURCE = "crime_tables"
 
-#: The assumed column order of the table.
+#: The published header of every financial-year sheet, in order.
 HEADER: tuple[str, ...] = (
     "Financial Year", "Financial Quarter", "Force Name", "CSP Name", "Offence Description",
-    "Offence Group", "Offence Subgroup", "Offence Code", "Number of Offences",
+    "Offence Group", "Offence Subgroup", "Offence Code", "Offence Count",
 )
 _ALIASES: dict[str, tuple[str, ...]] = {
     "financial_year": ("Financial Year", "Financial year", "FY", "Year"),
@@ -86,9 +113,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "offence_group": ("Offence Group",),
     "offence_subgroup": ("Offence Subgroup", "Offence Sub Group", "Offence Sub-group"),
     "offence_code": ("Offence Code", "Home Office Offence Code"),
-    "offences": ("Number of Offences", "Offence Count", "Number of offences", "Count"),
+    "offences": ("Offence Count", "Number of Offences", "Number of offences", "Count"),
 }
 _DISPLAY = {c: names[0] for c, names in _ALIASES.items() if names}
+_DISPLAY["offences"] = "Offence Count (or Number of Offences)"
 _REQUIRED = ("financial_year", "force_name", "csp_name", "offence_code", "offences")
 _ORDER = ("financial_year", "financial_quarter", "force_name", "csp_name",
           "offence_description", "offence_group", "offence_subgroup", "offence_code",
@@ -222,7 +250,7 @@ def _sheet_tables(data: bytes, label: str, engine: str) -> list[tuple[str, CsvTa
         out.append((str(name), t, pd.Series(numeric_code, index=df.index, dtype=bool)))
     if not out:
         raise SourceError(label, "no sheet has the expected header (Financial Year, Force Name, "
-                                 f"CSP Name, Offence Code, Number of Offences); sheets: "
+                                 f"CSP Name, Offence Code, Offence Count); sheets: "
                                  f"{', '.join(map(str, sheets))}")
     if skipped:
         out[0][1].notes.append(f"sheet(s) without a data header skipped: {', '.join(skipped)}")
@@ -251,16 +279,23 @@ def load_crime_table(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
     """
     data, label = read_input(path)
     kind = workbook_engine(data)
-    if kind == "bad":
-        raise SourceError(label, "file looks like a zip/workbook but cannot be opened "
-                                 "(corrupt or truncated download)")
-    if kind is None:
+    if kind in (None, "bad"):
+        # gzip, a zip of CSV files, a damaged workbook, PDF, HTML …: told apart here
+        data, notes = unpack(data, label, reads_workbooks=True)
         table = read_csv_table(data, label, aliases=_ALIASES, required=_REQUIRED, display=_DISPLAY,
                                expected_order=_ORDER)
+        table.notes[:0] = notes
         code = table.records.get("offence_code", pd.Series([], dtype="str"))
         return [_validate(table, area, "", pd.Series(False, index=code.index))]
-    return [_validate(t, area, sheet, numeric) for sheet, t, numeric in
-            _sheet_tables(data, label, kind)]
+    results = [_validate(t, area, sheet, numeric) for sheet, t, numeric in
+               _sheet_tables(data, label, kind)]
+    suffix = Path(label).suffix.lower()
+    if suffix not in (".xlsx", ".xlsm", ".ods", ""):
+        results[0].notes.insert(0, f"file named {suffix} is "
+                                   + ("an ODS" if kind == "odf" else "an Excel (.xlsx)")
+                                   + " workbook; read as a workbook (give it its own "
+                                     "extension)")
+    return results
 
 
 _FY = re.compile(r"^(?:FY\s*)?(\d{4})\s*[/_-]\s*(\d{2}|\d{4})$", re.I)
@@ -287,6 +322,8 @@ def _fy(s: pd.Series) -> pd.Series:
 def _validate(table: CsvTable, area: AreaConfig, sheet: str, numeric_code: pd.Series
               ) -> LoadResult:
     label = table.label
+    hdr = {c: h.strip() for h, c in zip(table.header, table.columns, strict=False) if c}
+    count_col = hdr.get("offences", "Offence Count")
     df = table.records.copy()
     for c in _ORDER:
         if c not in df.columns:
@@ -306,10 +343,9 @@ def _validate(table: CsvTable, area: AreaConfig, sheet: str, numeric_code: pd.Se
     cnt, bad = to_number(df["offences"])
     chk.reject(bad | (df["offences"] == "") | (cnt.notna() & (cnt != cnt.round())),
                "bad_count",
-               lazy("column 'Number of Offences': ", df["offences"],
-                    " is not a whole number"))
+               lazy(f"column {count_col!r}: ", df["offences"], " is not a whole number"))
     chk.reject(cnt < 0, "negative_count",
-               lazy("column 'Number of Offences': ", df["offences"], " is negative"))
+               lazy(f"column {count_col!r}: ", df["offences"], " is negative"))
     code = df["offence_code"].str.upper()
     chk.reject(looks_scientific(code), "excel_mangled_code",
                lazy("column 'Offence Code': ", df["offence_code"],

@@ -1,54 +1,68 @@
-"""TIIG-style emergency-department (ED) assault attendances: schema and validator.
+"""ED assault attendances in the ECDS/ISTV-aligned layout: schema and validator.
 
 This is **person-level health data**: it stays in ``data/raw/``; only
 disclosure-controlled aggregates may leave the package.
 
 Format
 ------
-One CSV row per attendance at a type-1 ED for an assault-related injury, as the
-Trauma and Injury Intelligence Group (TIIG, Liverpool John Moores University)
-collects it from EDs in the North West. The real TIIG extract layout is not
-public; this project's documented layout (all values text, codes kept as
-strings so that leading zeros and 16-digit SNOMED identifiers survive) is::
+One CSV row per attendance at a type-1 ED for an assault-related injury, with the
+columns named as NHS England's Emergency Care Data Set (ECDS) extracts name them
+(the SUS flat names, e.g. ``EC_Arrival_Mode_SNOMED_CT``) and the Information
+Sharing to Tackle Violence (ISTV) minimum data set items (``Assault_Method``,
+``Assault_Location_Type``, ``Assault_Location_Description``). SNOMED CT codes are
+kept as strings so that 16-digit identifiers survive. The layout, each column's
+data item and whether its name was verified against a published source are in
+``reference/ed/ed_columns.csv`` (`lvrn_analysis.sources.ed_mapping.schema_columns`);
+the header of the standard layout is `HEADER`::
 
-    attendance_id, patient_pseudo_id, ed_site, arrival_datetime, age, sex,
-    residence_lsoa, residence_la, arrival_mode, presenting_complaint, injury,
-    incident_datetime, incident_location_type, means_of_assault,
-    alcohol_involved, drugs_involved, referral, discharge
+    EC_Ident, Patient_ID, Site_Code_of_Treatment, Arrival_Date, Arrival_Time,
+    Age_At_Arrival, Sex, Der_Postcode_LSOA_2011_Code, residence_la,
+    EC_Arrival_Mode_SNOMED_CT, EC_Chief_Complaint_SNOMED_CT, EC_Diagnosis_01,
+    EC_Injury_Date, EC_Injury_Time, EC_Place_Of_Injury_SNOMED_CT,
+    EC_Place_Of_Injury_Latitude, EC_Place_Of_Injury_Longitude,
+    EC_Injury_Intent_SNOMED_CT, EC_Injury_Mechanism_SNOMED_CT, alcohol_involved,
+    drugs_involved, Assault_Location_Type, Assault_Location_Description,
+    Assault_Method, Assault_Method_Other_Description, referral,
+    Discharge_Destination_SNOMED_CT
 
-=========================  ==================================================
-``attendance_id``          unique per attendance (optional column)
-``patient_pseudo_id``      pseudonymised patient key: repeat attendances share it
-``ed_site``                ODS-style site code, see ``reference/ed/ed_sites.csv``
-``arrival_datetime``       ``YYYY-MM-DD HH:MM[:SS]`` (``DD/MM/YYYY HH:MM`` accepted)
-``age``                    whole years 0–120, blank if unknown
-``sex``                    ``1`` male, ``2`` female, ``9`` indeterminate, ``X`` not known
-``residence_lsoa``         2011 LSOA code of home address, blank if unknown
-``residence_la``           ONS local-authority code of home address
-``arrival_mode``           SNOMED-style code (ambulance, police, own transport …)
-``presenting_complaint``   SNOMED-style chief complaint (82271004 = head injury …)
-``injury``                 SNOMED-style diagnosis
-``incident_datetime``      when the assault happened, blank if unknown
-``incident_location_type`` two-digit local code (``01`` home … ``09`` unknown)
-``means_of_assault``       two-digit local code (``03`` knife/sharp, ``04`` firearm …)
-``alcohol_involved``       ``Y``/``N``/``U`` (not recorded)
-``drugs_involved``         ``Y``/``N``/``U``
-``referral``               two-digit local code (``04`` ED Navigator …)
-``discharge``              two-digit local code (``01`` home, ``02`` admitted …)
-=========================  ==================================================
+Only ``Site_Code_of_Treatment``, the arrival (``Arrival_Date`` and
+``Arrival_Time``, or one date-time column such as ``Der_EC_Arrival_Date_Time``),
+``Age_At_Arrival`` and ``Sex`` are required. Other spellings (the "Faster SUS",
+HES-style and OpenSAFELY names, and this project's earlier layout) are accepted;
+a provider's own names and local codes are read through a mapping file
+(`lvrn_analysis.sources.ed_mapping`; ``<extract>.mapping.yml`` or
+``mapping.yml`` beside the extract is used by itself). The residence authority
+(``residence_la``, a project column) is derived from the LSOA when blank.
 
-The code lists are in ``reference/ed/ed_codes.csv``. The SNOMED-style identifiers
-there are **illustrative** (right shape, not verified against the ECDS reference
-sets); a real extract's codes must be mapped to them before loading.
+Code lists (``reference/ed/ed_codes.csv``, `code_list()`) say for every code
+whether it was verified against a published source. Lists are *closed* (sex, the
+ISTV assault location type and method, the alcohol/drug flags, referral: a value
+outside the list quarantines the row as ``unknown_code``) or *open* (the ECDS
+SNOMED CT items, whose shipped lists are partial: a code outside the list is kept,
+with group ``unmapped``, and counted in a note, so a real ECDS extract is not
+quarantined code by code).
+
+Dates and codes are read by the shared reading layer
+(`lvrn_analysis.sources.values`): date-times may be ISO (``2020-06-13 22:15``,
+``T`` and a SQL fraction of a second allowed) or numeric ``NN/NN/YYYY HH:MM``, whose
+day/month order is decided from the arrival and injury dates of the whole file: a
+file written entirely month/day (US order) is read as such, with a note; dates that
+contradict the file's order are quarantined, never swapped; a file whose numeric dates
+never show the order is read as the documented ``DD/MM/YYYY``, with a note
+(``lvrn validate --date-order`` says otherwise). Site, LSOA and authority codes are
+read in capitals without spaces (``e01025473`` is ``E01025473``).
 
 Validation (first failing check wins, the row is quarantined with a reason):
 ``unknown_ed_site``, ``site_outside_area``, ``bad_datetime`` (impossible or
-unparseable date-time, e.g. ``2020-02-30`` or US-style ``06/13/2020``),
+unparseable date-time, e.g. ``2020-02-30``, an arrival without a time, or a date
+in the other day/month order from the rest of the file, e.g. ``06/13/2020`` in a
+day/month file),
 ``implausible_date`` (before 2000 or after 2099), ``incident_after_arrival``,
 ``bad_age``, ``age_out_of_range``, ``excel_mangled_code`` (scientific notation
 ``1.04803E+15`` or a two-digit code that lost its leading zero), ``unknown_code``,
 ``bad_lsoa_code``, ``bad_la_code``, ``residence_mismatch`` (LSOA lies in another
-authority), ``duplicate_row``, ``duplicate_attendance_id``.
+authority), ``bad_coordinate`` (place of injury latitude/longitude not a number
+inside the UK), ``duplicate_row``, ``duplicate_attendance_id``.
 """
 
 from __future__ import annotations
@@ -63,6 +77,20 @@ import pandas as pd
 
 from lvrn_analysis._resources import reference_file
 from lvrn_analysis.config.areas import AreaConfig
+from lvrn_analysis.sources.ed_mapping import (
+    UNMAPPED,
+    EdMapping,
+    aliases,
+    apply_codes,
+    code_list,
+    codes_with,
+    is_legacy_header,
+    legacy_mapping,
+    load_mapping,
+    mapping_for,
+    normalise_values,
+    schema_columns,
+)
 from lvrn_analysis.sources.reading import (
     RowChecker,
     SourceInput,
@@ -75,41 +103,29 @@ from lvrn_analysis.sources.reading import (
     read_csv_table,
     read_input,
 )
-from lvrn_analysis.sources.validation import LoadResult
+from lvrn_analysis.sources.validation import LoadResult, SourceError
+from lvrn_analysis.sources.values import ParsedDates, normalise_code, parse_dates
+
+__all__ = [
+    "AGE_BANDS", "FILE_COLUMN", "HEADER", "NIGHT_HOURS", "SCHEMA", "SOURCE", "age_band",
+    "box1_profile", "code_list", "default_inputs", "ed_sites", "flag_repeats", "load_ed",
+    "lsoa_lookup", "monthly_counts", "processed_table", "sniff",
+]
 
 SOURCE = "ed"
 
-#: Column order of the file format.
-HEADER: tuple[str, ...] = (
-    "attendance_id", "patient_pseudo_id", "ed_site", "arrival_datetime", "age", "sex",
-    "residence_lsoa", "residence_la", "arrival_mode", "presenting_complaint", "injury",
-    "incident_datetime", "incident_location_type", "means_of_assault", "alcohol_involved",
-    "drugs_involved", "referral", "discharge",
-)
-_ALIASES: dict[str, tuple[str, ...]] = {
-    "attendance_id": ("attendance id", "attendanceid"),
-    "patient_pseudo_id": ("patient pseudo id", "pseudo_id", "patient_id"),
-    "ed_site": ("ed site", "site", "site_code"),
-    "arrival_datetime": ("arrival datetime", "arrival_date_time", "arrival"),
-    "age": ("age_at_arrival",),
-    "sex": ("gender",),
-    "residence_lsoa": ("residence lsoa", "lsoa"),
-    "residence_la": ("residence la", "la", "residence_lad"),
-    "arrival_mode": ("arrival mode",),
-    "presenting_complaint": ("presenting complaint", "chief_complaint"),
-    "injury": ("diagnosis",),
-    "incident_datetime": ("incident datetime", "incident_date_time"),
-    "incident_location_type": ("incident location type", "location_type"),
-    "means_of_assault": ("means of assault", "weapon"),
-    "alcohol_involved": ("alcohol involved", "alcohol"),
-    "drugs_involved": ("drugs involved", "drugs"),
-    "referral": (),
-    "discharge": ("discharge_destination",),
-}
-_REQUIRED = ("ed_site", "arrival_datetime", "age", "sex", "residence_la", "means_of_assault")
-_CODED = ("sex", "arrival_mode", "presenting_complaint", "injury", "incident_location_type",
-          "means_of_assault", "alcohol_involved", "drugs_involved", "referral", "discharge")
-_LOCAL_2DIGIT = ("incident_location_type", "means_of_assault", "referral", "discharge")
+_COLS = schema_columns()
+#: Header of the standard (ECDS/ISTV-aligned) layout, in order.
+HEADER: tuple[str, ...] = tuple(f for f in _COLS["file_column"] if f)
+#: Schema column of each `HEADER` name.
+FILE_COLUMN: dict[str, str] = {f: c for c, f in zip(_COLS["column"], _COLS["file_column"],
+                                                     strict=True) if f}
+_INPUT = tuple(_COLS["column"])
+_REQUIRED = tuple(_COLS.loc[_COLS["required"] == "yes", "column"])
+_CODED = tuple(_COLS.loc[_COLS["code_list"] != "", "column"])
+_CLOSED = frozenset(_COLS.loc[_COLS["code_list"] == "closed", "column"])
+_DISPLAY = {c: (f"{f} (schema column {c})" if f and f != c else c)
+            for c, f in zip(_COLS["column"], _COLS["file_column"], strict=True)}
 
 #: Arrival hours counted as "night" (22:00–05:59), used for the Box 1 measure.
 NIGHT_HOURS: tuple[int, ...] = (22, 23, 0, 1, 2, 3, 4, 5)
@@ -121,36 +137,89 @@ AGE_BANDS: tuple[tuple[int, int, str], ...] = (
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 #: Output schema of the kept frame: column -> (dtype, description / allowed values).
+#: The ECDS/ISTV data item behind each input column is in ``reference/ed/ed_columns.csv``.
 SCHEMA: dict[str, tuple[str, str]] = {
-    "attendance_id": ("str", "unique attendance key (file:row when the column is absent)"),
-    "patient_pseudo_id": ("str", "pseudonymised patient key (missing if not supplied)"),
-    "ed_site": ("str", "site code in reference/ed/ed_sites.csv"),
+    "attendance_id": ("str", "unique attendance key, EC_Ident (file:row when absent)"),
+    "patient_pseudo_id": ("str", "pseudonymised patient key, Patient_ID (missing if not "
+                                 "supplied)"),
+    "ed_site": ("str", "Site_Code_of_Treatment, a site in reference/ed/ed_sites.csv"),
     "ed_site_name": ("str", "site name"),
-    "arrival_datetime": ("datetime64[ns]", "arrival date-time"),
+    "arrival_datetime": ("datetime64[ns]", "arrival date-time (Arrival_Date + Arrival_Time)"),
     "arrival_month": ("datetime64[ns]", "first day of the arrival month"),
     "weekday": ("str", "Monday … Sunday"),
     "is_night": ("bool", "arrival hour in NIGHT_HOURS (22:00–05:59)"),
-    "age": ("Int64", "0–120, missing if unknown"),
+    "age": ("Int64", "Age_At_Arrival, 0–120, missing if unknown"),
     "age_band": ("str", "0-9, 10-17, 18-30, 31-45, 46-64, 65+ (missing if age unknown)"),
-    "sex": ("str", "1, 2, 9, X"),
+    "sex": ("str", "Sex: 1, 2, 9, X"),
     "sex_label": ("str", "Male, Female, Indeterminate, Not known"),
-    "residence_lsoa": ("str", "2011 LSOA code or missing"),
-    "residence_la": ("str", "ONS local-authority code or missing"),
+    "residence_lsoa": ("str", "2011 LSOA code (Der_Postcode_LSOA_2011_Code) or missing"),
+    "residence_la": ("str", "ONS local-authority code (from the LSOA when not supplied) or "
+                            "missing"),
     "resident_in_area": ("bool", "residence_la is one of the configured authorities"),
-    "arrival_mode": ("str", "code"), "arrival_mode_group": ("str", "ambulance, police, …"),
-    "presenting_complaint": ("str", "code"),
-    "presenting_complaint_group": ("str", "head_injury, facial_injury, …"),
-    "injury": ("str", "code"), "injury_group": ("str", "fracture, laceration, …"),
-    "incident_datetime": ("datetime64[ns]", "assault date-time or missing"),
-    "incident_location_type": ("str", "code"),
+    "arrival_mode": ("str", "EC_Arrival_Mode_SNOMED_CT code"),
+    "arrival_mode_group": ("str", "ambulance, police, own_transport, public_transport, other, "
+                                  "unmapped"),
+    "presenting_complaint": ("str", "EC_Chief_Complaint_SNOMED_CT code"),
+    "presenting_complaint_group": ("str", "head_injury, facial_injury, …, unmapped"),
+    "injury": ("str", "EC_Diagnosis_01 code"),
+    "injury_group": ("str", "fracture, laceration, …, unmapped"),
+    "incident_datetime": ("datetime64[ns]", "injury (assault) date-time, EC_Injury_Date + "
+                                            "EC_Injury_Time, or missing"),
+    "incident_location_type": ("str", "Assault_Location_Type code (ISTV)"),
     "incident_location_group": ("str", "home, public_place, licensed_premises, …"),
-    "means_of_assault": ("str", "code"),
+    "assault_location_description": ("str", "Assault_Location_Description (ISTV precise "
+                                            "location, free text) or missing"),
+    "place_of_injury": ("str", "EC_Place_Of_Injury_SNOMED_CT code or missing"),
+    "place_of_injury_group": ("str", "group of the place of injury code, or unmapped"),
+    "injury_latitude": ("float64", "EC_Place_Of_Injury_Latitude (NaN if absent)"),
+    "injury_longitude": ("float64", "EC_Place_Of_Injury_Longitude (NaN if absent)"),
+    "injury_intent": ("str", "EC_Injury_Intent_SNOMED_CT code or missing"),
+    "injury_intent_group": ("str", "self_harm, …, unmapped"),
+    "injury_mechanism": ("str", "EC_Injury_Mechanism_SNOMED_CT code or missing"),
+    "injury_mechanism_group": ("str", "fall, …, unmapped"),
+    "means_of_assault": ("str", "Assault_Method code (ISTV)"),
     "means_of_assault_group": ("str", "body_part, blunt_object, sharp_object, firearm, …"),
+    "assault_method_other": ("str", "Assault_Method_Other_Description (ISTV) or missing"),
     "alcohol_involved": ("str", "Y, N, U"), "drugs_involved": ("str", "Y, N, U"),
     "referral": ("str", "code"), "referral_group": ("str", "none, gp, police, navigator, …"),
-    "discharge": ("str", "code"), "discharge_group": ("str", "home, admitted, …"),
+    "discharge": ("str", "Discharge_Destination_SNOMED_CT code (or a local code)"),
+    "discharge_group": ("str", "discharged, ambulatory, admitted, transferred, left, died, "
+                               "other, unmapped"),
     "file": ("str", "file label"), "row": ("int64", "record number (header excluded)"),
 }
+
+
+#: Short names of the sources keyed in ``reference/ed/ed_columns.csv`` (full citations in
+#: ``reference/ed/README.md``).
+_SOURCE_NAMES = {
+    "tpp_sus": "TPP copy of the NHS England SUS ECDS tables",
+    "istv_mds": "NHS Data Dictionary, ISTV minimum data set",
+    "cipha": "Cheshire and Merseyside Faster SUS query",
+    "ncdr_unidentified": "a SUS+ query of unidentified origin",
+}
+
+
+def _provenance(row: pd.Series, codes: pd.DataFrame) -> str:
+    """Say which standard a column follows and what of it was verified (for `SCHEMA`)."""
+    name = {"yes": "name verified", "partly": "name partly verified",
+            "no": "name not verified"}[row["verified"]]
+    src = "; ".join(_SOURCE_NAMES.get(k.strip(), k.strip()) for k in row["source"].split(";"))
+    text = (f"[{row['standard']} item {row['data_item']}; {name}"
+            + (f" ({src})" if row["source"] != "project" else " (project column)"))
+    c = codes[codes["field"] == row["column"]]
+    if row["code_list"]:
+        counts = c["verified"].value_counts()
+        parts = [f"{int(counts.get(k, 0))} {lab}" for k, lab in (
+            ("secondary", "verified (secondary source)"), ("unidentified", "unidentified source"),
+            ("no", "not verified")) if counts.get(k, 0)]
+        text += f"; {row['code_list']} code list: " + (", ".join(parts) or "no codes found")
+    return text + "; see reference/ed/README.md]"
+
+
+for _, _r in _COLS.iterrows():
+    if _r["column"] in SCHEMA:
+        _t, _d = SCHEMA[_r["column"]]
+        SCHEMA[_r["column"]] = (_t, f"{_d} {_provenance(_r, code_list())}")
 
 
 # ------------------------------------------------------------------------- reference
@@ -160,12 +229,6 @@ SCHEMA: dict[str, tuple[str, str]] = {
 def _ref(name: str) -> pd.DataFrame:
     with reference_file(f"ed/{name}").open("r", encoding="utf-8") as fh:
         return pd.read_csv(fh, dtype=str, keep_default_na=False)
-
-
-def code_list(field: str | None = None) -> pd.DataFrame:
-    """Return the ED code lists (``field``, ``code``, ``label``, ``group``, ``code_system``)."""
-    df = _ref("ed_codes.csv").copy()
-    return df if field is None else df[df["field"] == field].reset_index(drop=True)
 
 
 @functools.cache
@@ -212,31 +275,72 @@ def lsoa_lookup() -> pd.DataFrame:
 
 
 def sniff(first_line: str) -> bool:
-    """Return True if a header line looks like this ED attendance format."""
+    """Return True if a header line looks like an ED attendance file (any accepted layout)."""
     s = first_line.lstrip("\ufeff").strip().lower().replace(" ", "")
-    return ("ed_site" in s or "edsite" in s) and "arrival_datetime" in s
+    site = "site_code_of_treatment" in s or "ed_site" in s or "edsite" in s
+    return site and ("arrival_date" in s or "der_ec_arrival_date_time" in s)
 
 
-def _parse_datetime(s: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Parse ISO or UK date-times; return (values, bad mask, UK-format mask)."""
-    t = s.astype("str").str.strip().str.replace("T", " ", regex=False)
-    blank = t.isna() | (t == "")
-    out = pd.to_datetime(t, format="%Y-%m-%d %H:%M", errors="coerce").astype("datetime64[ns]")
-    ukfmt = pd.Series(False, index=s.index)
-    for fmt, is_uk in (("%Y-%m-%d %H:%M:%S", False), ("%d/%m/%Y %H:%M", True),
-                       ("%d/%m/%Y %H:%M:%S", True)):
-        todo = out.isna() & ~blank
-        if not todo.any():
-            break
-        v = pd.to_datetime(t[todo], format=fmt, errors="coerce").astype("datetime64[ns]")
-        out.loc[todo] = v
-        if is_uk:
-            ukfmt.loc[todo] = v.notna()
-    bad = out.isna() & ~blank
-    return out, bad, ukfmt
+#: A numeric ``NN/NN/YYYY`` date (whose day/month order the file must show).
+_NUMERIC_DATE = r"^\s*\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})\b"
 
 
-def load_ed(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
+def _clean_datetime(s: pd.Series) -> pd.Series:
+    """Strip a SQL fraction of a second (``22:15:00.000``) so the date parser reads it."""
+    return s.astype("str").str.strip().str.replace(r"(\d\d:\d\d:\d\d)\.\d+$", r"\1",
+                                                   regex=True)
+
+
+def _parse_when(arr_text: pd.Series, inc_text: pd.Series, rows: pd.Series, label: str,
+                columns: tuple[str, str]) -> tuple[ParsedDates, ParsedDates, list[str]]:
+    """Parse the arrival and injury date-times with one day/month order for the file.
+
+    The order of ``NN/NN/YYYY`` dates is decided from both columns together
+    (`lvrn_analysis.sources.values.parse_dates()`; a file that never shows it is
+    read as the documented ``DD/MM/YYYY``, with a note); then each column is parsed
+    in that order: the arrival needs a time, the injury date may come without one.
+
+    Returns
+    -------
+    tuple of (ParsedDates, ParsedDates, list of str)
+        Arrival, injury, and the notes on the order (and on two-digit years).
+    """
+    arr_text, inc_text = _clean_datetime(arr_text), _clean_datetime(inc_text)
+    both = pd.concat([arr_text, inc_text], ignore_index=True)
+    numeric = both.str.contains(_NUMERIC_DATE)  # only these can show (or need) the order
+    both_rows = pd.concat([rows, rows], ignore_index=True)
+    whole = parse_dates(both[numeric], label=label, column=" and ".join(columns),
+                        rows=both_rows[numeric], time="optional", documented="DMY")
+    arr = parse_dates(arr_text, label=label, column=columns[0], rows=rows, time="required",
+                      order=whole.order, documented="DMY")
+    inc = parse_dates(inc_text, label=label, column=columns[1], rows=rows, time="optional",
+                      order=whole.order, documented="DMY")
+    return arr, inc, whole.notes
+
+
+def _date_time(df: pd.DataFrame, date: str, time: str, combined: str) -> tuple[pd.Series,
+                                                                             pd.Series]:
+    """Join a date and a time column (ECDS) or take the one date-time column.
+
+    Returns the text to parse and a mask of values with a date but no time.
+    """
+    d = df[date].str.replace(r"[ T]00:00(:00(\.0+)?)?$", "", regex=True)
+    t = df[time]
+    joined = (d + " " + t).str.strip()
+    text = joined.where(d != "", df[combined])
+    return text, (d != "") & (t == "")
+
+
+def _resolve_mapping(path: SourceInput, mapping: EdMapping | SourceInput | None
+                     ) -> EdMapping | None:
+    if isinstance(mapping, EdMapping) or mapping is None:
+        found = mapping_for(path) if mapping is None else None
+        return load_mapping(found) if found is not None else mapping
+    return load_mapping(mapping)
+
+
+def load_ed(path: SourceInput, area: AreaConfig,
+            mapping: EdMapping | SourceInput | None = None) -> list[LoadResult]:
     """Load and validate one file of ED assault attendances.
 
     Parameters
@@ -246,6 +350,11 @@ def load_ed(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
     area
         Area configuration: attendances at sites of other areas are quarantined;
         residents of other authorities are kept (``resident_in_area`` False).
+    mapping
+        Provider mapping (`lvrn_analysis.sources.ed_mapping.EdMapping` or the path
+        of its YAML file). Default: ``<name>.mapping.yml`` or ``mapping.yml``
+        beside the file if present; else, for a file in the project's v1 layout,
+        the shipped v1 mapping; else none.
 
     Returns
     -------
@@ -255,90 +364,191 @@ def load_ed(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
     Raises
     ------
     SourceError
-        Empty, HTML, undecodable, or a required column missing.
+        Empty, HTML, undecodable, a required column missing, or a bad mapping.
     """
+    mp = _resolve_mapping(path, mapping)
     data, label = read_input(path)
-    table = read_csv_table(data, label, aliases=_ALIASES, required=_REQUIRED,
-                           expected_order=HEADER)
+    table = read_csv_table(data, label, aliases=aliases(mp), required=_REQUIRED,
+                           expected_order=tuple(FILE_COLUMN.values()), display=_DISPLAY)
     notes = list(table.notes)
-    df = complete_columns(table.records.copy(), HEADER, notes)
+    if mp is None and is_legacy_header(table.header):
+        mp = legacy_mapping()
+        notes.append("read as the project's v1 ED layout (column names accepted as aliases; "
+                     "codes recoded by reference/ed/mapping_v1_layout.yml)")
+    elif mp is not None:
+        notes.append(f"read with the mapping {mp.name!r}"
+                     + (f" ({mp.path})" if mp.path else ""))
+    present = {c for c in table.columns if c}
+    if not present & {"arrival_date", "arrival_datetime"}:
+        raise SourceError(label, "missing required column 'Arrival_Date' (with "
+                                 "'Arrival_Time'), or one arrival date-time column such as "
+                                 "'Der_EC_Arrival_Date_Time'", column="Arrival_Date")
+    df = complete_columns(table.records.copy(), _INPUT, [])
+    absent = [FILE_COLUMN_OF[c] for c in _INPUT if c not in present and FILE_COLUMN_OF[c]
+              and c not in _PAIRED]
+    if absent:
+        notes.append(f"optional column(s) absent, read as blank: {', '.join(absent)}")
+    normalise_values(df)
+    recoded = apply_codes(df, mp)
+    if recoded and mp is not None:
+        notes.append("values recoded by the mapping: " + ", ".join(
+            f"{c} {n:,}" for c, n in recoded.items()))
+    written = {c: df[c].copy() for c in ("ed_site", "residence_lsoa", "residence_la")}
+    recased = 0
+    for c, v in written.items():
+        df[c] = normalise_code(v)
+        recased += int((df[c] != v).sum())
+    if recased:
+        notes.append(f"{recased:,} site, LSOA or authority code(s) written in lower case or "
+                     "with spaces read in capitals without spaces (e.g. 'e01025473 ' as "
+                     "'E01025473')")
     chk = RowChecker(df, label)
     chk.add(table.broken)
+    header = {c: h.strip() for h, c in zip(table.header, table.columns, strict=True) if c}
+
+    def named(c: str) -> str:
+        """``column 'X': `` with the file's own name of schema column ``c``."""
+        return f"column {header.get(c) or FILE_COLUMN_OF.get(c) or c!r}: "
 
     sites = ed_sites()
     known = set(sites["site_code"])
     mine = set(sites.loc[sites["area_id"] == area.id, "site_code"])
     site = df["ed_site"]
     chk.reject(~site.isin(known), "unknown_ed_site",
-               lazy("column 'ed_site': ", site, " is not a known ED site code"))
+               lazy(named("ed_site"), written["ed_site"], " is not a known ED site code"))
     chk.reject(~site.isin(mine), "site_outside_area",
-               lazy("column 'ed_site': ", site, f" is not an ED of area {area.id!r}"))
-    arr, bad, ukfmt = _parse_datetime(df["arrival_datetime"])
-    chk.reject(bad | df["arrival_datetime"].eq(""), "bad_datetime",
-               lazy("column 'arrival_datetime': ", df["arrival_datetime"],
-                    " is not a valid date-time (YYYY-MM-DD HH:MM)"))
+               lazy(named("ed_site"), written["ed_site"],
+                    f" is not an ED of area {area.id!r}"))
+    arr_text, arr_no_time = _date_time(df, "arrival_date", "arrival_time", "arrival_datetime")
+    inc_text, inc_no_time = _date_time(df, "incident_date", "incident_time",
+                                       "incident_datetime")
+    cols = (header.get("arrival_date", header.get("arrival_datetime", "Arrival_Date")),
+            header.get("incident_date", header.get("incident_datetime", "EC_Injury_Date")))
+    p_arr, p_inc, order_notes = _parse_when(arr_text, inc_text, df["row"], label, cols)
+    notes.extend(order_notes)
+
+    def where(date: str, time: str, combined: str) -> str:
+        if date in header:
+            return f"columns {header[date]!r} + {header.get(time) or FILE_COLUMN_OF[time]!r}"
+        return f"column {header.get(combined) or combined!r}"
+
+    arr_at = f"arrival date-time ({where('arrival_date', 'arrival_time', 'arrival_datetime')}) "
+    inc_at = ("injury (assault) date-time ("
+              f"{where('incident_date', 'incident_time', 'incident_datetime')}) ")
+    arr, inc = p_arr.value, p_inc.value
+    other = ("month/day (US order)", "day/month")  # (the row's order, the file's)
+    if p_arr.order == "MDY":
+        other = other[::-1]
+    for what, text, parsed in ((arr_at, arr_text, p_arr), (inc_at, inc_text, p_inc)):
+        chk.reject(parsed.other_order, "bad_datetime",
+                   lazy(what, text, f" can only be read {other[0]}, but the "
+                        f"file's dates are {other[1]}: correct it, or say the order "
+                        "(lvrn validate --date-order DMY or MDY)"))
+    chk.reject(p_arr.bad | arr_text.eq("") | arr_no_time, "bad_datetime",
+               lazy(arr_at, arr_text, " is not a valid date and time (YYYY-MM-DD HH:MM or "
+                    "DD/MM/YYYY HH:MM)"))
     chk.reject((arr < pd.Timestamp("2000-01-01")) | (arr > pd.Timestamp("2099-12-31")),
                "implausible_date",
-               lazy("column 'arrival_datetime': ", df["arrival_datetime"],
-                    " is outside 2000–2099"))
-    inc, bad_i, uk_i = _parse_datetime(df["incident_datetime"])
-    chk.reject(bad_i, "bad_datetime",
-               lazy("column 'incident_datetime': ", df["incident_datetime"],
-                    " is not a valid date-time (YYYY-MM-DD HH:MM)"))
+               lazy(arr_at, arr_text, " is outside 2000–2099"))
+    chk.reject(p_inc.bad, "bad_datetime",
+               lazy(inc_at, inc_text, " is not a valid date-time (YYYY-MM-DD HH:MM or "
+                    "DD/MM/YYYY HH:MM)"))
     chk.reject(inc > arr + pd.Timedelta(minutes=1), "incident_after_arrival",
-               lazy("column 'incident_datetime': ", df["incident_datetime"],
-                    " is after the arrival ", df["arrival_datetime"]))
-    n_uk = int((ukfmt | uk_i)[chk.alive].sum())
-    if n_uk:
-        notes.append(f"{n_uk} row(s) carry DD/MM/YYYY date-times (read as UK dates)")
+               lazy(inc_at, inc_text, " is after the arrival ", arr_text))
+    numeric = arr_text.str.contains(_NUMERIC_DATE) | inc_text.str.contains(_NUMERIC_DATE)
+    n_num = int(numeric[chk.alive].sum())
+    if n_num:
+        notes.append(f"{n_num} row(s) carry "
+                     + ("MM/DD/YYYY date-times (read as month/day, US order)"
+                        if p_arr.order == "MDY" else
+                        "DD/MM/YYYY date-times (read as UK dates, day/month)"))
+    n_dateonly = int((inc_no_time & inc.notna())[chk.alive].sum())
+    if n_dateonly:
+        notes.append(f"{n_dateonly} row(s) give an injury date without a time (read as 00:00)")
     age_s = df["age"]
     age_num = pd.to_numeric(age_s.where(age_s != ""), errors="coerce")
     chk.reject((age_s != "") & (age_num.isna() | (age_num != age_num.round())), "bad_age",
-               lazy("column 'age': ", age_s, " is not a whole number of years"))
+               lazy(named("age"), age_s, " is not a whole number of years"))
     chk.reject((age_num < 0) | (age_num > 120), "age_out_of_range",
-               lazy("column 'age': ", age_s, " is outside 0–120"))
+               lazy(named("age"), age_s, " is outside 0–120"))
 
-    codes = code_list()
+    codes = codes_with(mp)
+    unmapped: list[str] = []
     for col in _CODED:
         v = df[col]
-        if col in ("alcohol_involved", "drugs_involved"):
-            v = v.str.upper().replace({"YES": "Y", "NO": "N", "UNKNOWN": "U", "": "U"})
-            df[col] = v
-        if col == "sex":
-            v = v.str.upper()
-            df[col] = v
         allowed = set(codes.loc[codes["field"] == col, "code"])
-        present = v != ""
-        chk.reject(present & looks_scientific(v), "excel_mangled_code",
-                   lazy(f"column {col!r}: ", v, " is in scientific notation (a long code "
+        present_v = v != ""
+        chk.reject(present_v & looks_scientific(v), "excel_mangled_code",
+                   lazy(named(col), v, " is in scientific notation (a long code "
                         "mangled by Excel; re-export with the column as text)"))
-        if col in _LOCAL_2DIGIT:
-            lost = present & v.str.fullmatch(r"\d") & ("0" + v).isin(allowed)
-            chk.reject(lost, "excel_mangled_code",
-                       lazy(f"column {col!r}: ", v, " looks like '0", raw(v),
-                            "' with its leading zero dropped (Excel)"))
-        chk.reject(present & ~v.isin(allowed), "unknown_code",
-                   lazy(f"column {col!r}: ", v, " is not in the code list"))
+        lost = present_v & v.str.fullmatch(r"\d") & ~v.isin(allowed) & ("0" + v).isin(allowed)
+        chk.reject(lost, "excel_mangled_code",
+                   lazy(named(col), v, " looks like '0", raw(v),
+                        "' with its leading zero dropped (Excel)"))
+        outside = present_v & ~v.isin(allowed)
+        if col in _CLOSED:
+            chk.reject(outside, "unknown_code",
+                       lazy(named(col), v, " is not in the code list"))
+        else:
+            vc = v[outside & chk.alive].value_counts()
+            if len(vc):
+                shown = ", ".join(f"{k} ({n:,})" for k, n in vc.head(5).items())
+                unmapped.append(f"{col} {int(vc.sum()):,} row(s), {len(vc)} code(s): {shown}"
+                                + (" …" if len(vc) > 5 else ""))
         if col == "sex":
-            chk.reject(~present, "unknown_code", "column 'sex': blank (use X for not known)")
+            chk.reject(~present_v, "unknown_code", named("sex") + "blank (use X for not known)")
+    if unmapped:
+        notes.append(f"codes not in the shipped code lists, kept with group {UNMAPPED!r} "
+                     "(add them to a mapping's code_lists; see lvrn validate ed FILE "
+                     "--mapping): " + "; ".join(unmapped))
     lsoa = df["residence_lsoa"]
     chk.reject((lsoa != "") & ~lsoa.str.fullmatch(r"[EW]01\d{6}"), "bad_lsoa_code",
-               lazy("column 'residence_lsoa': ", lsoa, " is not a 2011 LSOA code"))
-    la = df["residence_la"]
-    chk.reject((la != "") & ~la.str.fullmatch(r"[EWSN]\d{8}"), "bad_la_code",
-               lazy("column 'residence_la': ", la, " is not an ONS area code"))
+               lazy(named("residence_lsoa"), written["residence_lsoa"],
+                    " is not a 2011 LSOA code"))
     lsoa_la = lsoa.map(_lsoa_to_la())
+    la = df["residence_la"]
+    derived = (la == "") & lsoa_la.notna()
+    if derived.any():
+        df["residence_la"] = la = la.where(~derived, lsoa_la)
+        notes.append(f"{int(derived[chk.alive].sum()):,} residence authority(ies) derived "
+                     "from the LSOA")
+    chk.reject((la != "") & ~la.str.fullmatch(r"[EWSN]\d{8}"), "bad_la_code",
+               lazy(named("residence_la"), written["residence_la"],
+                    " is not an ONS area code"))
     chk.reject(lsoa_la.notna() & (la != "") & (lsoa_la != la), "residence_mismatch",
                lazy("LSOA ", lsoa, " lies in ", lsoa_la, ", not in residence_la ", la))
-    chk.reject_repeated_rows(df, HEADER)
+    coords = {}
+    for col, lo, hi in (("injury_latitude", 49.0, 61.5), ("injury_longitude", -9.0, 2.5)):
+        c = df[col]
+        num = pd.to_numeric(c.where(c != ""), errors="coerce")
+        chk.reject((c != "") & (num.isna() | (num < lo) | (num > hi)), "bad_coordinate",
+                   lazy(named(col), c, f" is not a number in {lo}–{hi} (UK)"))
+        coords[col] = num
+    chk.reject_repeated_rows(df, _INPUT)
     aid = df["attendance_id"]
     dup_id = (aid != "") & aid.duplicated(keep="first")
     if dup_id.any():
         chk.reject(dup_id, "duplicate_attendance_id",
-                   lazy("column 'attendance_id': ", aid, " was used by an earlier row (row ",
+                   lazy(named("attendance_id"), aid, " was used by an earlier row (row ",
                         raw(first_row_of(df, ["attendance_id"])), ")"))
+    out = _kept(df.loc[chk.alive], arr, inc, age_num, coords, codes, sites, area, label)
+    n_out = int((~out["resident_in_area"]).sum())
+    if n_out:
+        notes.append(f"{n_out} attendance(s) by people living outside the area kept "
+                     "(resident_in_area False)")
+    return [finish(SOURCE, table, out, chk.rejected(), notes=notes)]
 
-    k = df.loc[chk.alive]
+
+#: Schema column -> its file column in the standard layout ("" for alternatives).
+FILE_COLUMN_OF: dict[str, str] = dict(zip(_COLS["column"], _COLS["file_column"], strict=True))
+#: Columns that are alternatives to others (no note when absent).
+_PAIRED = frozenset({"arrival_date", "arrival_time", "incident_date", "incident_time"})
+
+
+def _kept(k: pd.DataFrame, arr: pd.Series, inc: pd.Series, age_num: pd.Series,
+          coords: dict[str, pd.Series], codes: pd.DataFrame, sites: pd.DataFrame,
+          area: AreaConfig, label: str) -> pd.DataFrame:
+    """Build the kept frame (`SCHEMA`) from the surviving rows."""
     idx = k.index
     o: dict[str, object] = {}
     stem = Path(label).name
@@ -357,7 +567,7 @@ def load_ed(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
     o["is_night"] = o["arrival_datetime"].dt.hour.isin(NIGHT_HOURS)
     o["age"] = age_num.loc[idx].round().astype("Int64")
     o["age_band"] = age_band(o["age"])
-    lab = _code_maps()
+    lab = _code_maps(codes)
     o["sex"] = k["sex"]
     o["sex_label"] = _map(k["sex"], lab, "sex", "label")
     o["residence_lsoa"] = k["residence_lsoa"].where(k["residence_lsoa"] != "")
@@ -369,10 +579,24 @@ def load_ed(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
         o[col] = k[col].where(k[col] != "")
         o[grp] = _map(k[col], lab, col, "group")
     o["incident_datetime"] = inc.loc[idx]
-    for col, grp in (("incident_location_type", "incident_location_group"),
-                     ("means_of_assault", "means_of_assault_group")):
+    o["incident_location_type"] = k["incident_location_type"].where(
+        k["incident_location_type"] != "")
+    o["incident_location_group"] = _map(k["incident_location_type"], lab,
+                                        "incident_location_type", "group")
+    o["assault_location_description"] = k["assault_location_description"].where(
+        k["assault_location_description"] != "")
+    o["place_of_injury"] = k["place_of_injury"].where(k["place_of_injury"] != "")
+    o["place_of_injury_group"] = _map(k["place_of_injury"], lab, "place_of_injury", "group")
+    o["injury_latitude"] = coords["injury_latitude"].loc[idx].astype("float64")
+    o["injury_longitude"] = coords["injury_longitude"].loc[idx].astype("float64")
+    for col in ("injury_intent", "injury_mechanism"):
         o[col] = k[col].where(k[col] != "")
-        o[grp] = _map(k[col], lab, col, "group")
+        o[col + "_group"] = _map(k[col], lab, col, "group")
+    o["means_of_assault"] = k["means_of_assault"].where(k["means_of_assault"] != "")
+    o["means_of_assault_group"] = _map(k["means_of_assault"], lab, "means_of_assault",
+                                       "group")
+    o["assault_method_other"] = k["assault_method_other"].where(
+        k["assault_method_other"] != "")
     o["alcohol_involved"] = k["alcohol_involved"]
     o["drugs_involved"] = k["drugs_involved"]
     for col, grp in (("referral", "referral_group"), ("discharge", "discharge_group")):
@@ -383,21 +607,14 @@ def load_ed(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
     for c, (t, _) in SCHEMA.items():
         if t == "str" and not isinstance(o[c], str):
             o[c] = o[c].astype("str")
-    out = pd.DataFrame(o, index=idx)
-    out = out.sort_values(["arrival_datetime", "attendance_id", "row"], kind="stable")
-    n_out = int((~out["resident_in_area"]).sum())
-    if n_out:
-        notes.append(f"{n_out} attendance(s) by people living outside the area kept "
-                     "(resident_in_area False)")
-    return [finish(SOURCE, table, out, chk.rejected(), notes=notes)]
+    out = pd.DataFrame(o, index=idx)[list(SCHEMA)]
+    return out.sort_values(["arrival_datetime", "attendance_id", "row"], kind="stable")
 
 
-@functools.cache
-def _code_maps() -> dict[tuple[str, str], dict[str, str]]:
+def _code_maps(codes: pd.DataFrame) -> dict[tuple[str, str], dict[str, str]]:
     """(field, 'label' | 'group') -> {code: value}."""
-    df = _ref("ed_codes.csv")
     out: dict[tuple[str, str], dict[str, str]] = {}
-    for field, g in df.groupby("field"):
+    for field, g in codes.groupby("field"):
         for what in ("label", "group"):
             out[(str(field), what)] = dict(zip(g["code"], g[what], strict=True))
     return out
@@ -405,7 +622,10 @@ def _code_maps() -> dict[tuple[str, str], dict[str, str]]:
 
 def _map(s: pd.Series, lab: dict[tuple[str, str], dict[str, str]], field: str, what: str
          ) -> pd.Series:
-    return s.map(lab[(field, what)]).astype("str")
+    """Label or group of each code; blank stays missing, a code outside the list 'unmapped'."""
+    m = s.map(lab.get((field, what), {}))
+    m = m.where(m.notna() | (s == ""), UNMAPPED)
+    return m.astype("str")
 
 
 def age_band(age: pd.Series) -> pd.Series:

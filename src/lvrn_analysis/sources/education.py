@@ -15,8 +15,10 @@ Leicestershire, 856 Leicester, 857 Rutland), plain or gzip-compressed
 
 DfE conventions handled: a UTF-8 BOM on the header; ``SUPP`` (suppressed),
 ``NE`` (no entries), ``NP`` (not published), ``NA`` (not applicable) and blank in
-numeric cells (kept as missing with a ``*_status``); ``%`` inside percentages
-(``24.10%``); summary rows by ``RECTYPE`` — 1 mainstream school, 2 special
+numeric cells (kept as missing with a ``*_status``), and the general suppression
+markers (``c``, ``x``, ``*``, ``..``, …, see `lvrn_analysis.sources.values`);
+``%`` inside percentages (``24.10%``); thousands separators (``1,234`` in
+summary rows); summary rows by ``RECTYPE`` — 1 mainstream school, 2 special
 school, 4 the LEA's state-funded total, 5 England all schools, 7 England
 state-funded schools. The academic year comes from the file name.
 
@@ -78,7 +80,6 @@ outside 0–90, percentages outside 0–100), ``inconsistent_counts``
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import re
 from collections.abc import Iterable
@@ -99,7 +100,9 @@ from lvrn_analysis.sources.reading import (
     read_csv_table,
     read_input,
 )
+from lvrn_analysis.sources.unpack import unpack
 from lvrn_analysis.sources.validation import LoadResult, SourceError
+from lvrn_analysis.sources.values import SUPPRESSION_MARKERS, parse_numbers
 
 SOURCE = "education"
 
@@ -116,6 +119,10 @@ RECTYPES: dict[str, str] = {
 _SPECIAL = {"SUPP": "suppressed", "NE": "no_entries", "NP": "not_published",
             "NA": "not_applicable", "": "blank", "LOWCOV": "low_coverage", "NEW": "new_school",
             "DNS": "did_not_submit"}
+#: Statistical suppression markers of other publications (`SUPPRESSION_MARKERS`) -> status.
+_GENERIC = {**{m: "not_published" for m in SUPPRESSION_MARKERS},
+            "*": "suppressed", "C": "suppressed", "[C]": "suppressed", "[LOW]": "suppressed",
+            "[Z]": "not_applicable"}
 
 #: Postcode sector / outward code -> district (hand-compiled; see the module docstring).
 POSTCODE_DISTRICTS: dict[str, str] = {
@@ -240,15 +247,19 @@ def academic_year_from_name(name: str) -> tuple[str, str] | None:
 
 
 def _special(s: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Parse DfE numeric cells: values, status, and a mask of unparseable cells."""
-    t = s.astype("str").str.strip()
-    up = t.str.upper()
-    is_special = up.isin(list(_SPECIAL))
-    status = up.map(_SPECIAL).where(is_special, "published").astype("str")
-    num = pd.to_numeric(t.str.replace("%", "", regex=False).where(~is_special),
-                        errors="coerce").astype("float64")
-    bad = num.isna() & ~is_special
-    return num, status, bad
+    """Parse DfE numeric cells: values, status, and a mask of unparseable cells.
+
+    Read with `lvrn_analysis.sources.values.parse_numbers()` (thousands
+    separators, ``%``), DfE's markers (`_SPECIAL`) and the general suppression
+    markers (`_GENERIC`).
+    """
+    markers = {**{k.upper(): v for k, v in _GENERIC.items()},
+               **{k: v for k, v in _SPECIAL.items() if k}}
+    n = parse_numbers(s, percent="points", markers=markers)
+    blank = s.astype("str").str.strip().eq("") | s.isna()
+    status = n.marker.map(markers).where(n.marker != "", "published")
+    status = status.mask(blank, _SPECIAL[""]).astype("str")
+    return n.value, status, n.bad
 
 
 def district_of(postcode: pd.Series, lookup: pd.DataFrame | None = None
@@ -324,13 +335,7 @@ def load_ks4(path: SourceInput, area: AreaConfig, *,
                                  "YYYY-YYYY_LLL_ks4final.csv as DfE does (e.g. "
                                  "2018-2019_888_ks4final.csv)")
     year = yr[0]
-    gz_note = []
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise SourceError(label, f"gzip file is damaged ({exc})") from exc
-        gz_note.append("gzip-compressed; SHA-256 is of the decompressed CSV")
+    data, gz_note = unpack(data, label)
     table = read_csv_table(data, label, aliases=_ALIASES, required=_REQUIRED, pad_any=True)
     df = table.records.copy()
     for c in _ALIASES:

@@ -23,6 +23,9 @@ Two layouts of the same figures are read (columns matched by name):
 The shipped real data are loaded by default (`default_inputs()`); there is no
 synthetic twin because the real values are public and committed.
 
+District codes are compared without spaces in upper case; numbers may carry
+thousands separators (``15,123.5``).
+
 Validation reasons: ``bad_la_code`` (not an English district code
 E06/E07/E08/E09), ``bad_number``, ``out_of_range`` (score outside 0–100,
 proportion or extent outside 0–1, rank outside 1–317), ``duplicate_la_code``.
@@ -53,7 +56,9 @@ from lvrn_analysis.sources.reading import (
     to_number,
     workbook_engine,
 )
+from lvrn_analysis.sources.unpack import unpack
 from lvrn_analysis.sources.validation import LoadResult, SourceError
+from lvrn_analysis.sources.values import normalise_code
 
 SOURCE = "imd"
 
@@ -176,11 +181,15 @@ def load_imd(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
     """
     data, label = read_input(path)
     engine = workbook_engine(data)
-    if engine == "bad":
-        raise SourceError(label, "file looks like a workbook but cannot be opened")
+    unpacked: list[str] = []
+    if engine == "bad":  # a zip that is no readable workbook: say which kind of file it is
+        data, unpacked = unpack(data, label, reads_workbooks=True)
+        engine = None
     if engine is not None:
         data = _sheet_as_csv(data, label, engine)
-    table = read_csv_table(data, label, aliases=_ALIASES, required=_REQUIRED, display=_DISPLAY)
+    table = read_csv_table(data, label, aliases=_ALIASES, required=_REQUIRED, display=_DISPLAY,
+                           reads_workbooks=True)
+    table.notes[:0] = unpacked
     if engine is not None:
         table.notes.append(f"read from a workbook ({engine})")
     trailing = [h for h in table.header if h != h.rstrip()]
@@ -194,13 +203,14 @@ def load_imd(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
         df[c] = df[c].str.strip()
     chk = RowChecker(df, label)
     chk.add(table.broken)
+    df["la_code"] = normalise_code(df["la_code"])
     code = df["la_code"]
     chk.reject(~code.str.fullmatch(r"E0[6-9]\d{6}"), "bad_la_code",
                lazy("column 'la_code': ", code, " is not an English district code "
                     "(E06/E07/E08/E09 and six digits)"))
     vals: dict[str, pd.Series] = {}
     for c in (*_FLOATS, *_RANKS):
-        v, bad = to_number(df[c], thousands=False)
+        v, bad = to_number(df[c])
         vals[c] = v
         chk.reject(bad, "bad_number", lazy(f"column {c!r}: ", df[c], " is not a number"))
     chk.reject(df["imd_score"] == "", "bad_number", "column 'imd_score': blank")

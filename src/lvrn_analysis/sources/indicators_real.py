@@ -50,7 +50,6 @@ notes how many there are.
 from __future__ import annotations
 
 import functools
-import gzip
 import re
 from collections.abc import Iterable
 
@@ -58,13 +57,18 @@ import pandas as pd
 
 from lvrn_analysis.config.areas import AreaConfig
 from lvrn_analysis.sources import nccis_neet
-from lvrn_analysis.sources.fingertips import parse_time_period
+from lvrn_analysis.sources.fingertips import (
+    HEADER_REDUCED,
+    REDUCED_ALIASES,
+    REDUCED_REQUIRED,
+    parse_time_period,
+)
 from lvrn_analysis.sources.indicator_values import (
     MISSING_SYMBOLS,
     REFERENCE_DIR,
     SCHEMA,
     TIER_PREFIXES,
-        area_type,
+    area_type,
     finish_frame,
     indicator_reference,
     parse_values,
@@ -74,6 +78,7 @@ from lvrn_analysis.sources.reading import (
     RowChecker,
     SourceInput,
     finish,
+    first_lines,
     first_row_of,
     lazy,
     normalise_header,
@@ -81,7 +86,9 @@ from lvrn_analysis.sources.reading import (
     read_csv_table,
     read_input,
 )
-from lvrn_analysis.sources.validation import LoadResult, SourceError
+from lvrn_analysis.sources.unpack import unpack
+from lvrn_analysis.sources.validation import LoadResult
+from lvrn_analysis.sources.values import normalise_code
 
 SOURCE = "indicators_real"
 
@@ -91,22 +98,11 @@ __all__ = [
     "load_indicators_real", "parse_values", "processed_table", "sniff", "tier_mask",
 ]
 
-#: Header of the reduced layout, in order.
-HEADER: tuple[str, ...] = ("area_code", "area_name", "period", "value", "indicator",
-                           "measure", "unit", "significance")
-
-_ALIASES: dict[str, tuple[str, ...]] = {
-    "area_code": ("Area Code", "AreaCode"),
-    "area_name": ("Area Name", "AreaName"),
-    "period": ("Time period", "Timeperiod"),
-    "value": ("Value",),
-    "indicator": ("Indicator", "Indicator Name", "IndicatorName"),
-    "measure": ("Measure",),
-    "unit": ("Unit", "Sex"),
-    "significance": ("Significance", "ComparedtoEnglandvalueorpercentiles",
-                     "Compared to England value or percentiles"),
-}
-_REQUIRED = ("area_code", "area_name", "period", "value", "indicator")
+#: Header of the reduced layout, in order (one definition, shared with the Fingertips
+#: source, which also reads this layout).
+HEADER: tuple[str, ...] = HEADER_REDUCED
+_ALIASES = REDUCED_ALIASES
+_REQUIRED = REDUCED_REQUIRED
 
 _AREA_CODE = r"[A-Z]\d{8}"
 
@@ -139,15 +135,9 @@ def sniff(first_line: str) -> bool:
 
 
 def _bytes(path: SourceInput) -> tuple[bytes, str, list[str]]:
-    """Read a file, decompressing gzip; the SHA-256 is then of the CSV inside."""
+    """Read a file, unpacking gzip or a one-CSV zip; the SHA-256 is then of the CSV inside."""
     data, label = read_input(path)
-    notes: list[str] = []
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise SourceError(label, f"gzip file is damaged ({exc})") from exc
-        notes.append("gzip-compressed; SHA-256 is of the decompressed CSV")
+    data, notes = unpack(data, label)
     return data, label, notes
 
 
@@ -174,7 +164,7 @@ def load_indicators_real(path: SourceInput, area: AreaConfig) -> list[LoadResult
         the column and shows the header found).
     """
     data, label, notes = _bytes(path)
-    first = data[:4096].decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()
+    first = first_lines(data[:65536], 1)
     if first and nccis_neet.sniff(first[0]):
         return [nccis_neet.load_nccis(data, label, area, notes=notes)]
     table = read_csv_table(data, label, aliases=_ALIASES, required=_REQUIRED,
@@ -185,7 +175,7 @@ def load_indicators_real(path: SourceInput, area: AreaConfig) -> list[LoadResult
             df[col] = pd.Series("", index=df.index, dtype="str")
     chk = RowChecker(df, label)
     chk.add(table.broken)
-    code = df["area_code"].str.strip()
+    code = normalise_code(df["area_code"])
     chk.reject(code == "", "blank_area_code", "column 'area_code' is blank")
     chk.reject(~code.str.fullmatch(_AREA_CODE), "bad_area_code",
                lazy("column 'area_code': ", code, " is not an ONS area code"))

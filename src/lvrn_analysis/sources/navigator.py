@@ -22,6 +22,7 @@ documented layout, in the report's terms (all values text), is::
 ``patient_pseudo_id``      pseudonymised person key (optional)
 ``ed_site``                ODS-style site code, see ``reference/ed/ed_sites.csv``
 ``attendance_datetime``    ED arrival, ``YYYY-MM-DD HH:MM[:SS]`` or ``DD/MM/YYYY HH:MM``
+                           (``MM/DD/YYYY`` when the whole file shows that order)
 ``age``                    whole years; the scheme supports 10-39
 ``sex``                    ``1`` male, ``2`` female, ``9`` indeterminate, ``X`` not known
 ``referral_reason``        why the navigators were involved: `REASONS`
@@ -34,8 +35,12 @@ documented layout, in the report's terms (all values text), is::
 =========================  ==================================================
 
 Validation (first failing check wins, the row is quarantined with a reason):
-``unknown_ed_site`` (site code not in the list of sites), ``site_outside_area``
-(site of another area), ``bad_datetime`` (unparseable or impossible date-time),
+``unknown_ed_site`` (site code not in the list of sites; codes are compared in
+upper case without spaces), ``site_outside_area`` (site of another area),
+``bad_datetime`` (unparseable or impossible date-time, a date without a time, or
+a date written in the other day/month order from the rest of the file; dates
+that never show their order are read as the documented ``DD/MM/YYYY``, with a
+note, see `lvrn_analysis.sources.values.parse_dates()`),
 ``implausible_date`` (before 2000 or after 2099), ``bad_age`` (age blank or not a
 whole number), ``age_outside_scheme`` (age outside the scheme's 10-39, §5.1),
 ``unknown_reason`` (reason not violence, self_harm or overdose), ``unknown_code``
@@ -67,6 +72,7 @@ from lvrn_analysis.sources.reading import (
     read_input,
 )
 from lvrn_analysis.sources.validation import LoadResult
+from lvrn_analysis.sources.values import normalise_code, parse_dates
 
 SOURCE = "navigator"
 
@@ -169,17 +175,6 @@ def sniff(first_line: str) -> bool:
     return "attendance_datetime" in s and "reason" in s and "contact" in s
 
 
-def _parse_datetime(s: pd.Series) -> pd.Series:
-    t = s.astype("str").str.strip().str.replace("T", " ", regex=False)
-    out = pd.to_datetime(t, format="%Y-%m-%d %H:%M", errors="coerce").astype("datetime64[ns]")
-    for fmt in ("%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"):
-        todo = out.isna() & (t != "")
-        if not todo.any():
-            break
-        out.loc[todo] = pd.to_datetime(t[todo], format=fmt, errors="coerce")
-    return out
-
-
 def load_navigator(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
     """Load and validate one file of ED Navigator contacts.
 
@@ -210,16 +205,24 @@ def load_navigator(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
     chk.add(table.broken)
 
     sites = ed_sites()
+    df["ed_site"] = normalise_code(df["ed_site"])
     site = df["ed_site"]
     chk.reject(~site.isin(set(sites["site_code"])), "unknown_ed_site",
                lazy("column 'ed_site': ", site, " is not a known ED site code"))
     mine = set(sites.loc[sites["area_id"] == area.id, "site_code"])
     chk.reject(~site.isin(mine), "site_outside_area",
                lazy("column 'ed_site': ", site, f" is not an ED of area {area.id!r}"))
-    when = _parse_datetime(df["attendance_datetime"])
+    dates = parse_dates(df["attendance_datetime"], label=label, column="attendance_datetime",
+                        rows=df["row"], time="required", documented="DMY")
+    notes.extend(dates.notes)
+    when = dates.value
+    chk.reject(dates.other_order, "bad_datetime",
+               lazy("column 'attendance_datetime': ", df["attendance_datetime"],
+                    " is written month/day while the rest of the file is day/month (or the "
+                    "reverse); correct it or write YYYY-MM-DD HH:MM"))
     chk.reject(when.isna(), "bad_datetime",
                lazy("column 'attendance_datetime': ", df["attendance_datetime"],
-                    " is not a valid date-time (YYYY-MM-DD HH:MM)"))
+                    " is not a valid date-time (YYYY-MM-DD HH:MM or DD/MM/YYYY HH:MM)"))
     chk.reject((when < pd.Timestamp("2000-01-01")) | (when > pd.Timestamp("2099-12-31")),
                "implausible_date",
                lazy("column 'attendance_datetime': ", df["attendance_datetime"],

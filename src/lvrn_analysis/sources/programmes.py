@@ -15,6 +15,11 @@ a verbatim fragment (``source_text``); `check_against_report()` confirms each
 fragment occurs in the report text. Discrepancies found in the report are listed
 in ``reference/programmes/README.md``.
 
+Cells are read with `lvrn_analysis.sources.values`: values may carry thousands
+separators, and a ``%`` sign where the unit is ``percent``; period dates are ISO
+(``YYYY-MM-DD``) or ``DD/MM/YYYY`` (``MM/DD/YYYY`` when the whole file shows
+that order).
+
 Validation reasons: ``bad_number`` (value not numeric, or blank without
 ``value_text`` for unit ``text``), ``negative_value``, ``bad_unit``,
 ``out_of_range`` (a percentage outside 0–100), ``percent_inconsistent`` (a
@@ -28,6 +33,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 import pandas as pd
 
@@ -45,6 +51,7 @@ from lvrn_analysis.sources.reading import (
     to_number,
 )
 from lvrn_analysis.sources.validation import LoadResult
+from lvrn_analysis.sources.values import parse_dates
 
 SOURCE = "programmes"
 
@@ -136,10 +143,14 @@ def load_programmes(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
     chk.reject(~df["value_qualifier"].isin(list(QUALIFIERS)), "bad_unit",
                lazy("column 'value_qualifier': ", df["value_qualifier"],
                     " is not a known qualifier"))
+    pct = unit == "percent"
     val, bad = to_number(df["value"])
+    pval, pbad = to_number(df["value"], percent="points")
+    val, bad = val.where(~pct, pval), bad.where(~pct, pbad)
     is_text = unit == "text"
     chk.reject(~is_text & (bad | (df["value"] == "")), "bad_number",
-               lazy("column 'value': ", df["value"], " is not a number"))
+               lazy("column 'value': ", df["value"], " is not a number (a % sign only with "
+                    "unit 'percent')"))
     chk.reject(is_text & (df["value_text"] == ""), "bad_number",
                "unit 'text' needs value_text")
     chk.reject(val < 0, "negative_value", lazy("column 'value': ", df["value"],
@@ -148,7 +159,6 @@ def load_programmes(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
     chk.reject(bad_d | (den.notna() & ((den <= 0) | (den != den.round()))), "bad_denominator",
                lazy("column 'denominator': ", df["denominator"],
                     " is not a positive whole number"))
-    pct = unit == "percent"
     chk.reject(pct & ((val < 0) | (val > 100)), "out_of_range",
                lazy("percentage ", df["value"], " is outside 0–100"))
     incons = pd.Series(False, index=df.index)
@@ -165,15 +175,17 @@ def load_programmes(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
     chk.reject(~df["citation"].str.fullmatch(CITATION_PATTERN), "bad_citation",
                lazy("column 'citation': ", df["citation"],
                     " is not 'LVRN evaluation report 2021, §x.y'"))
-    starts = pd.to_datetime(df["period_start"].where(df["period_start"] != ""),
-                            format="%Y-%m-%d", errors="coerce")
-    ends = pd.to_datetime(df["period_end"].where(df["period_end"] != ""),
-                          format="%Y-%m-%d", errors="coerce")
-    bad_date = ((df["period_start"] != "") & starts.isna()) | ((df["period_end"] != "")
-                                                              & ends.isna())
+    both = pd.concat([df["period_start"], df["period_end"]], ignore_index=True)
+    parsed = parse_dates(both, label=label, column="period_start/period_end",
+                         rows=pd.concat([df["row"], df["row"]], ignore_index=True), time="none")
+    notes = list(table.notes) + parsed.notes
+    starts = pd.Series(parsed.value.iloc[:len(df)].to_numpy(), index=df.index)
+    ends = pd.Series(parsed.value.iloc[len(df):].to_numpy(), index=df.index)
+    bad_date = pd.Series(parsed.bad.iloc[:len(df)].to_numpy() | parsed.bad.iloc[len(df):]
+                         .to_numpy(), index=df.index)
     chk.reject(bad_date, "bad_date",
                lazy("period dates ", df["period_start"], " – ", df["period_end"],
-                    " are not valid YYYY-MM-DD dates"))
+                    " are not valid dates (YYYY-MM-DD)"))
     chk.reject(starts > ends, "bad_date",
                lazy("period_start ", df["period_start"], " is after period_end ",
                     df["period_end"]))
@@ -209,12 +221,45 @@ def load_programmes(path: SourceInput, area: AreaConfig) -> list[LoadResult]:
     out["row"] = k["row"].astype("int64")
     out = out.sort_values(["programme_id", "period_end", "measure", "breakdown", "row"],
                           na_position="first", kind="stable")
-    return [finish(SOURCE, table, out, chk.rejected())]
+    return [finish(SOURCE, table, out, chk.rejected(), notes=notes)]
+
+
+#: The LVRN evaluation report's programme figures, shipped in the package.
+LVRN_TABLE = "programmes/programme_monitoring.csv"
+#: The same header with no rows: what an area without a programme table loads.
+NO_PROGRAMMES = "programmes/no_programmes.csv"
 
 
 def default_inputs(area: AreaConfig) -> list[SourceInput]:
-    """Return the shipped cited table, loaded when ``data/raw/programmes/`` is empty."""
-    return [reference_file("programmes/programme_monitoring.csv")]
+    """Return the area's programme-monitoring table, loaded when ``data/raw/programmes/`` is empty.
+
+    The area file's ``programmes`` key names it (`AreaConfig.programmes`): a path (read
+    next to the area file when relative, e.g. a VRU's own monitoring returns) or a
+    table shipped in the package (the LVRN's `LVRN_TABLE`, named by the Lancashire
+    area). An area without the key loads `NO_PROGRAMMES` (the header, no rows), so the
+    build writes an empty ``programme_monitoring`` table, and its Interventions page
+    says that no programme data are loaded.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``programmes`` names a file that is neither a path nor shipped.
+    """
+    name = area.programmes
+    if not name:
+        return [reference_file(NO_PROGRAMMES)]
+    p = Path(name)
+    here = Path(area.source).parent if area.source and Path(area.source).is_file() else None
+    for cand in ((p,) if p.is_absolute() else ((here / p,) if here is not None else ())):
+        if cand.is_file():
+            return [cand]
+    try:
+        return [reference_file(name)]
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(
+            f"{area.source or area.id}: programmes file {name!r} is neither a file "
+            f"{'next to the area file ' if here is not None else ''}nor a table shipped in "
+            "the package (reference/programmes/)") from exc
 
 
 def processed_table(results: Iterable[LoadResult], area: AreaConfig) -> pd.DataFrame:

@@ -1,25 +1,32 @@
-"""Shared reading for the non-police sources: tolerant CSV and workbook input.
+"""Shared reading for the non-police sources: one reading layer, tolerant CSV and workbooks.
 
-`read_input()` reads a file's bytes from a path or a packaged resource;
-`read_csv_table()` parses delimited text quote-aware (embedded newlines in
-quoted fields are fine; reported row numbers are *record* numbers, header
-excluded, not line numbers), maps header aliases to canonical column names,
-raises `SourceError` for unusable files and
-turns structurally broken records (wrong field count, unterminated quotes,
-empty rows) into quarantined rows; `RowChecker` accumulates the
-row-level quarantine of a loader so that every input row ends up either kept
-or rejected with a reason; `read_workbook()` gives the cell values of an xlsx or
-ods workbook.
+The layer, in the order a file meets it (documented in ``docs/architecture.md``,
+"Reading files"):
+
+1. `read_input()` reads the bytes (path or packaged resource);
+2. `lvrn_analysis.sources.unpack.unpack()` tells text from gzip, zip,
+   workbooks, PDF and HTML, decompressing ``.gz`` and single-CSV ``.zip``;
+3. `decode_bytes()` decodes with `lvrn_analysis.sources.textcodec.decode()`
+   (UTF-8, UTF-8 BOM, UTF-16, Windows-1252; ``--encoding`` overrides);
+4. `read_csv_table()` finds the header (`lvrn_analysis.sources.records`:
+   title rows, delimiter), maps header aliases to canonical names
+   (`match_header()`), and splits the records so that each physical record is
+   counted once: stray quotes, NUL bytes, truncated and wrong-width records are
+   quarantined with a reason, trailing empty rows are noted, not counted;
+5. each source checks its cells with `lvrn_analysis.sources.values`
+   (`parse_numbers()` / `to_number()`, `normalise_code()`, `parse_dates()`)
+   and its own rules, through `RowChecker`, so that every input row ends up
+   kept or rejected with a reason.
+
+Reported row numbers are *record* numbers after the header (a quoted field may
+hold line breaks), not line numbers; messages give the line too where it helps.
+Workbooks (xlsx, ods) are read by `lvrn_analysis.sources.workbooks`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 import re
 import unicodedata
-import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.abc import Traversable
@@ -28,7 +35,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lvrn_analysis.sources import records as rec_mod
+from lvrn_analysis.sources.unpack import unpack
 from lvrn_analysis.sources.validation import LoadResult, SourceError, quarantine, sha256_bytes
+from lvrn_analysis.sources.values import parse_numbers
+from lvrn_analysis.sources.workbooks import (  # noqa: F401 - re-exported
+    cell_text,
+    read_workbook,
+    workbook_engine,
+    workbook_head,
+)
 
 #: Anything a loader accepts as input: a filesystem path or a packaged resource.
 SourceInput = str | Path | Traversable
@@ -98,18 +114,66 @@ def normalise_header(name: object) -> str:
 
 
 def decode_bytes(data: bytes, label: str, notes: list[str]) -> str:
-    """Decode CSV bytes with `lvrn_analysis.sources.validation.decode_text()`, noting quirks."""
-    from lvrn_analysis.sources.validation import decode_text
+    """Decode text bytes with `lvrn_analysis.sources.textcodec.decode()`, noting quirks.
 
-    text = decode_text(data, label)
-    if data.startswith(b"\xef\xbb\xbf"):
-        notes.append("UTF-8 byte-order mark removed")
-    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    Parameters
+    ----------
+    data
+        Text bytes (see `lvrn_analysis.sources.unpack.unpack()`).
+    label
+        File label for messages.
+    notes
+        The file's notes; encoding notes (BOM removed, Windows-1252, UTF-16) are added.
+
+    Raises
+    ------
+    SourceError
+        Empty, HTML, an archive or workbook, or bytes that cannot be decoded.
+    """
+    from lvrn_analysis.sources import textcodec
+    from lvrn_analysis.sources.read_options import current
+    from lvrn_analysis.sources.validation import refuse_non_text
+
+    refuse_non_text(data, label)
     try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        notes.append("text is not UTF-8; decoded as Windows-1252 (Excel's default)")
-    return text
+        dec = textcodec.decode(data, encoding=current().encoding)
+    except textcodec.TextProblem as exc:
+        raise SourceError(label, str(exc)) from exc
+    notes.extend(dec.notes)
+    return dec.text
+
+
+def first_lines(data: bytes, n: int = 10) -> list[str]:
+    """Return up to ``n`` non-blank lines from the start of a file's text.
+
+    Unpacks gzip and single-CSV zips and decodes as `read_csv_table()` does (an
+    encoding set with `lvrn_analysis.sources.read_options.reading_options()`
+    is used); for a workbook, the first rows of each sheet, comma-joined. For
+    recognising a source from its header (``lvrn validate`` without a source
+    name), which may sit below title rows.
+
+    Raises
+    ------
+    SourceError
+        (with an empty label) For bytes no source can read: a truncated or damaged
+        archive, a zip of several CSV files, HTML, PDF, ``.xls``, undecodable text.
+    """
+    from lvrn_analysis.sources import textcodec
+    from lvrn_analysis.sources.read_options import current
+
+    kind = textcodec.workbook_kind(data)
+    if kind is not None:
+        return workbook_head(data, kind, n)
+    data, _ = unpack(data, "")
+    head = data[:65536]
+    try:
+        text = textcodec.decode(head, encoding=current().encoding).text
+    except textcodec.TextProblem as exc:
+        try:
+            text = textcodec.decode(head[:-1], encoding=current().encoding).text
+        except textcodec.TextProblem:
+            raise SourceError("", str(exc)) from exc
+    return [ln for ln in text.lstrip("\ufeff").splitlines() if ln.strip()][:n]
 
 
 @dataclass
@@ -135,6 +199,10 @@ class CsvTable:
         Hash of the bytes.
     notes
         Notes for the manifest.
+    delimiter
+        Field separator found (``,`` unless the header was only found with another).
+    header_line
+        1-based line of the header (above 1 when title rows were skipped).
     """
 
     label: str
@@ -145,6 +213,8 @@ class CsvTable:
     rows_in: int
     sha256: str
     notes: list[str] = field(default_factory=list)
+    delimiter: str = ","
+    header_line: int = 1
 
 
 def match_header(
@@ -264,6 +334,7 @@ def read_csv_table(
     pad_trailing: Iterable[str] = (),
     pad_any: bool = False,
     display: Mapping[str, str] | None = None,
+    reads_workbooks: bool = False,
 ) -> CsvTable:
     """Parse a delimited file quote-aware into canonical string columns.
 
@@ -298,20 +369,23 @@ def read_csv_table(
     SourceError
         Empty, HTML, undecodable, no header, missing or duplicated columns.
     """
-    notes: list[str] = []
+    data, notes = unpack(data, label, reads_workbooks=reads_workbooks)
     text = decode_bytes(data, label, notes)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader)
-    except StopIteration as exc:  # pragma: no cover - decode_text rejects empty text
-        raise SourceError(label, "file is empty") from exc
-    except csv.Error as exc:
-        raise SourceError(label, f"header is not valid CSV ({exc})", row=0) from exc
-    header = [h.replace("\ufeff", "") for h in header]
-    if not any(h.strip() for h in header):
-        raise SourceError(label, "first line is blank; expected a header row", row=0)
-    columns = match_header(header, aliases, required=required, label=label,
-                           patterns=patterns, display=display)
+    stripped = text.rstrip("\x00")
+    if len(stripped) < len(text):
+        notes.append(f"{len(text) - len(stripped)} NUL byte(s) at the end of the file (padding "
+                     "left by an interrupted copy?) ignored")
+        text = stripped
+    lines = rec_mod.split_lines(text)
+    pad_set = set(pad_trailing)
+
+    def match(cells: list[str]) -> list[str | None]:
+        return match_header(cells, aliases, required=required, label=label,
+                            patterns=patterns, display=display)
+
+    head = rec_mod.find_header(lines, label, match)
+    header, columns = head.cells, head.columns
+    notes.extend(head.notes)
     if expected_order is not None:
         found = [c for c in columns if c is not None]
         want = [c for c in expected_order if c in found]
@@ -322,50 +396,12 @@ def read_csv_table(
         notes.append(f"ignored unrecognised column(s): {', '.join(unknown[:8])}"
                      + (" …" if len(unknown) > 8 else ""))
     width = len(header)
-    pad_set = set(pad_trailing)
     min_width = width
     while min_width > 0 and (pad_any or columns[min_width - 1] in pad_set):
         min_width -= 1
-    padded: dict[int, int] = {}
-    good: list[list[str]] = []
-    good_rows: list[int] = []
-    broken: list[dict[str, object]] = []
-    n = 0
-    blank_lines = 0
-    while True:
-        try:
-            rec = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            n += 1
-            msg = str(exc)
-            reason = "truncated_record" if "end of data" in msg else "malformed_record"
-            broken.append({"row": n, "reason": reason,
-                           "detail": f"record {n} is not valid CSV ({msg}); a quoted field "
-                                     "is not closed or is followed by stray text"})
-            continue
-        if not rec:
-            blank_lines += 1
-            continue
-        n += 1
-        if all(not c.strip() for c in rec):
-            broken.append({"row": n, "reason": "empty_row",
-                           "detail": f"record {n} has {len(rec)} empty field(s)"})
-            continue
-        if min_width <= len(rec) < width:
-            padded[width - len(rec)] = padded.get(width - len(rec), 0) + 1
-            rec = rec + [""] * (width - len(rec))
-        if len(rec) != width:
-            broken.append({"row": n, "reason": "wrong_field_count",
-                           "detail": f"record {n} has {len(rec)} fields, the header has "
-                                     f"{width} (truncated line or stray delimiter)",
-                           "raw": ",".join(rec)[:200]})
-            continue
-        good.append(rec)
-        good_rows.append(n)
-    if blank_lines:
-        notes.append(f"{blank_lines} blank line(s) ignored")
+    recs = rec_mod.read_records(lines, head, min_width=min_width, label=label)
+    notes.extend(recs.notes)
+    padded = recs.padded
     if pad_any and padded:
         notes.append(f"{sum(padded.values())} record(s) shorter than the header (trailing "
                      "empty fields omitted); read as blank")
@@ -376,13 +412,13 @@ def read_csv_table(
                          "read as blank")
     keep_idx = [i for i, c in enumerate(columns) if c is not None]
     names = [columns[i] for i in keep_idx]
-    if good:
-        arr = np.array(good, dtype=object)[:, keep_idx]
+    if recs.good:
+        arr = np.array(recs.good, dtype=object)[:, keep_idx]
         records = pd.DataFrame(arr, columns=names).astype("str")
     else:
         records = pd.DataFrame({c: pd.Series([], dtype="str") for c in names})
-    records.insert(0, "row", np.asarray(good_rows, dtype="int64"))
-    bdf = pd.DataFrame(broken, columns=["row", "reason", "detail", "raw"])
+    records.insert(0, "row", np.asarray(recs.good_rows, dtype="int64"))
+    bdf = pd.DataFrame(recs.broken, columns=["row", "reason", "detail", "raw"])
     if not bdf.empty:
         bdf.insert(0, "file", label)
         bdf = bdf[["file", "reason", "detail", "row", "raw"]]
@@ -390,7 +426,8 @@ def read_csv_table(
     else:
         bdf = empty_rejected()
     return CsvTable(label=label, header=header, columns=columns, records=records,
-                    broken=bdf, rows_in=n, sha256=sha256_bytes(data), notes=notes)
+                    broken=bdf, rows_in=recs.rows_in, sha256=sha256_bytes(data), notes=notes,
+                    delimiter=head.delimiter, header_line=head.start + 1)
 
 
 def empty_rejected() -> pd.DataFrame:
@@ -591,8 +628,9 @@ def looks_scientific(s: pd.Series) -> pd.Series:
 
 def to_number(
     s: pd.Series, *, blanks: Iterable[str] = ("",), thousands: bool = True,
+    percent: str | None = None, markers: Iterable[str] = (),
 ) -> tuple[pd.Series, pd.Series]:
-    """Parse strings to floats.
+    """Parse strings to floats with `lvrn_analysis.sources.values.parse_numbers()`.
 
     Parameters
     ----------
@@ -601,75 +639,20 @@ def to_number(
     blanks
         Values that mean "no value" (returned as NaN, not flagged).
     thousands
-        Accept ``1,234``.
+        Accept thousands separators in their proper places (``1,234``; ``0,123``
+        is refused).
+    percent
+        ``None`` (a ``%`` sign is bad), ``"points"`` (``45%`` is 45) or
+        ``"fraction"`` (``45%`` is 0.45).
+    markers
+        Suppression markers read as missing, not flagged (e.g.
+        `lvrn_analysis.sources.values.SUPPRESSION_MARKERS`); none by default.
 
     Returns
     -------
     tuple of (pandas.Series, pandas.Series)
         Float values, and a boolean mask of unparseable (non-blank) cells.
     """
-    t = s.astype("str").str.strip()
-    blank = t.isin(list(blanks)) | t.isna()
-    if thousands:
-        t = t.str.replace(r"(?<=\d),(?=\d{3}(\D|$))", "", regex=True)
-    v = pd.to_numeric(t.where(~blank), errors="coerce")
-    bad = v.isna() & ~blank
-    return v.astype("float64"), bad
-
-
-def cell_text(v: object) -> tuple[str, bool]:
-    """Return a spreadsheet cell as text, and whether it was stored as a number.
-
-    Integer-valued floats lose their ``.0``; dates become ISO strings.
-    """
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "", False
-    if isinstance(v, bool):
-        return str(v), False
-    if isinstance(v, (int, np.integer)):
-        return str(int(v)), True
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return (str(int(f)) if f.is_integer() else repr(f)), True
-    if isinstance(v, pd.Timestamp):
-        return v.isoformat(), False
-    return str(v).strip(), False
-
-
-def workbook_engine(data: bytes) -> str | None:
-    """Return the pandas engine for a workbook's bytes.
-
-    Returns ``"openpyxl"`` (xlsx), ``"odf"`` (ods), ``"bad"`` (a zip that is not a
-    readable workbook) or ``None`` (not a zip: treat as text).
-    """
-    if not data.startswith(b"PK"):
-        return None
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            names = set(z.namelist())
-            if "mimetype" in names and b"opendocument.spreadsheet" in z.read("mimetype"):
-                return "odf"
-            if "xl/workbook.xml" in names:
-                return "openpyxl"
-    except zipfile.BadZipFile:
-        return "bad"
-    return "bad"
-
-
-def read_workbook(data: bytes, label: str, engine: str) -> dict[str, list[tuple]]:
-    """Return every sheet's cell values as row tuples (openpyxl read-only for xlsx)."""
-    try:
-        if engine == "openpyxl":
-            import openpyxl
-
-            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            try:
-                return {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
-            finally:
-                wb.close()
-        frames = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, dtype=object,
-                               engine=engine)
-        return {str(k): [tuple(r) for r in v.to_numpy(dtype=object)] for k, v in frames.items()}
-    except Exception as exc:  # noqa: BLE001 - any reader failure means an unusable file
-        raise SourceError(label, f"workbook cannot be read ({type(exc).__name__}: {exc})") \
-            from exc
+    n = parse_numbers(s, thousands=thousands, percent=percent, markers=markers,
+                      blanks=blanks)
+    return n.value, n.bad

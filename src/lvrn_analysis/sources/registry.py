@@ -120,7 +120,7 @@ def _ed() -> SourceSpec:
 
     spec = SourceSpec(
         name="ed",
-        description="TIIG-style emergency-department assault attendances (person-level CSV)",
+        description="Emergency-department assault attendances, ECDS/ISTV layout (person-level CSV)",
         raw_dir="ed",
         patterns=("*.csv",),
         load=ed.load_ed,
@@ -154,7 +154,7 @@ def _crime_tables() -> SourceSpec:
     spec = SourceSpec(
         name="crime_tables",
         description="Home Office police recorded crime by Community Safety Partnership "
-                    "(CSV, xlsx or ods; layout assumed)",
+                    "(CSV, xlsx or ods; the published prc-csp layout)",
         raw_dir="crime_tables",
         patterns=("*.csv", "*.xlsx", "*.ods"),
         load=crime_tables.load_crime_table,

@@ -196,11 +196,13 @@ def quarantine(
     return out
 
 
-def decode_text(data: bytes, label: str) -> str:
-    """Decode a CSV file's bytes: UTF-8 (BOM removed), else a clear error.
+def decode_text(data: bytes, label: str, *, encoding: str | None = None) -> str:
+    """Decode a CSV file's bytes, or raise a `SourceError` that says what the file is.
 
-    cp1252 text (Excel's default on Windows) is accepted when it is not valid
-    UTF-8, with a note left to the caller; anything else raises.
+    Encodings are detected by `lvrn_analysis.sources.textcodec.decode()`
+    (byte-order marks, UTF-16, UTF-8, then Windows-1252); notes about the
+    encoding are left to the caller (`lvrn_analysis.sources.reading.decode_bytes()`
+    keeps them).
 
     Parameters
     ----------
@@ -208,33 +210,50 @@ def decode_text(data: bytes, label: str) -> str:
         Raw bytes.
     label
         File label for messages.
+    encoding
+        Codec to use instead of detecting one; default: the one set with
+        `lvrn_analysis.sources.read_options.reading_options()`, if any.
 
     Returns
     -------
     str
-        The decoded text.
+        The decoded text (byte-order mark removed).
 
     Raises
     ------
     SourceError
-        If the bytes are empty, look like HTML, or cannot be decoded.
+        If the bytes are empty, HTML, a PDF, a workbook or an archive, or cannot be
+        decoded; the message says what to do.
     """
-    if not data.strip():
-        raise SourceError(label, "file is empty")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    head = data[:512].lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head")):
-        raise SourceError(
-            label, "file is HTML/XML, not CSV (a download error page saved as .csv?)"
-        )
-    if data[:2] in (b"PK", b"\x1f\x8b"):
-        raise SourceError(label, "file is a compressed archive; name it .zip or .gz")
+    from lvrn_analysis.sources import textcodec
+    from lvrn_analysis.sources.read_options import current
+
+    refuse_non_text(data, label)
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            return data.decode("cp1252")
-        except UnicodeDecodeError as exc:
-            raise SourceError(label, f"text is neither UTF-8 nor cp1252 ({exc.reason})") \
-                from exc
+        return textcodec.decode(data, encoding=encoding or current().encoding).text
+    except textcodec.TextProblem as exc:
+        raise SourceError(label, str(exc)) from exc
+
+
+def refuse_non_text(data: bytes, label: str) -> None:
+    """Raise `SourceError` saying what the bytes are unless they are text.
+
+    Raises
+    ------
+    SourceError
+        Empty, HTML/XML, PDF, old Excel, a workbook, a zip or gzip archive.
+    """
+    from lvrn_analysis.sources import textcodec
+
+    kind = textcodec.sniff_kind(data)
+    if kind in textcodec.KIND_MESSAGES:
+        raise SourceError(label, textcodec.KIND_MESSAGES[kind])
+    if kind == "gzip":
+        raise SourceError(label, "file is gzip-compressed (perhaps a truncated download); "
+                                 "name it .csv.gz, or decompress it")
+    if kind == "zip":
+        wb = textcodec.workbook_kind(data)
+        if wb is not None:
+            raise SourceError(label, f"file is a spreadsheet workbook (.{wb}), not CSV text: "
+                                     "open it and save as 'CSV UTF-8 (comma delimited)'")
+        raise SourceError(label, "file is a zip archive; name it .zip, or unzip it")

@@ -287,7 +287,12 @@ def _month_list(ms: pd.Series) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def duplicates_sentence(by_month: pd.DataFrame, effect: pd.DataFrame, *,
+def has_publishing_fault(by_month: pd.DataFrame) -> bool:
+    """Return whether any monthly file of `duplicates_by_month()` is a publishing fault."""
+    return bool(by_month["publishing_fault"].any())
+
+
+def duplicates_sentence(by_month: pd.DataFrame, effect: pd.DataFrame | None, *,
                         crime_label: str = "violence and sexual offences") -> str:
     """Say how many crimes were published twice, when, and what removing them does.
 
@@ -296,7 +301,8 @@ def duplicates_sentence(by_month: pd.DataFrame, effect: pd.DataFrame, *,
     by_month
         Output of `duplicates_by_month()`.
     effect
-        Output of `duplicate_effect()`.
+        Output of `duplicate_effect()`; ``None`` when no file is a publishing fault
+        (see `has_publishing_fault()`).
     crime_label
         How the crime type is named in the text.
 
@@ -311,6 +317,12 @@ def duplicates_sentence(by_month: pd.DataFrame, effect: pd.DataFrame, *,
     fault = by_month[by_month["publishing_fault"]]
     other = by_month[~by_month["publishing_fault"]]
     n = int(fault["duplicates"].sum())
+    if fault.empty or effect is None:
+        total = int(by_month["duplicates"].sum())
+        return (f"**No monthly file is a publishing fault** here: the {len(by_month)} files "
+                f"hold {total:,} second copies of a crime in all, at most "
+                f"{int(by_month['duplicates'].max()) if len(by_month) else 0:,} in any one "
+                "file. The project still counts each crime once.")
     parts = [
         f"In **{len(fault)} monthly files** ({_month_list(fault['month'])}) "
         f"**{n:,} rows are second copies** of a crime already listed in the same file "

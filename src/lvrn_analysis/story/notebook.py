@@ -5,8 +5,10 @@ and the website renderers (Quarto or smalldocs) handle well:
 
 * `banner()` — the visible real/synthetic data notice at the top of a page;
 * `md()` — a paragraph of Markdown built from computed numbers;
-* `table()` — a table published through disclosure control, shown as HTML
-  and written as a downloadable CSV;
+* `table()` — a table published through disclosure control, shown as a
+  styled HTML table (`lvrn_analysis.story.tables.published_html()`: headers for
+  readers from `lvrn_analysis.story.table_labels`, numbers formatted by column
+  kind) and written as a downloadable CSV (column names as in the data);
 * `figure()` — a house-style figure saved as PNG and shown with alt text.
 
 Both take ``sources=[...]``: the processed tables (keys of the build manifest's
@@ -31,6 +33,7 @@ from lvrn_analysis.processed.lineage import Lineage
 from lvrn_analysis.processed.lineage import lineage as _lineage
 from lvrn_analysis.processed.store import manifest
 from lvrn_analysis.stats.disclosure.publishing import publish
+from lvrn_analysis.story.tables import published_html
 
 TABLE_DIR = Path("tables")
 FIGURE_DIR = Path("figures")
@@ -40,7 +43,7 @@ SOURCE_NAMES: dict[str, str] = {
     "police_street": "data.police.uk street-level crime (OGL v3.0)",
     "police_street_synthetic": "synthetic data.police.uk-format street-level crime "
                                "calibrated to the real months",
-    "ed_attendances": "TIIG-style emergency-department assault attendances "
+    "ed_attendances": "emergency-department assault attendances in the ECDS/ISTV layout "
                       "(person-level; published only as disclosure-controlled aggregates)",
     "navigator_contacts": "ED Navigator contacts: the scheme's caseload of 10-39-year-olds "
                           "after violence, self-harm or overdose (person-level; published "
@@ -171,12 +174,18 @@ def table(df: pd.DataFrame, *, name: str, source: str, count_cols: str | Sequenc
     The published (controlled) frame is not returned, so that a notebook cell
     ending with this call shows only the controlled table.
 
+    The page shows it with headers for readers and numbers formatted by kind of
+    column (`lvrn_analysis.story.tables.published_html()`; add a new column name
+    to `lvrn_analysis.story.table_labels.LABELS`); the CSV keeps the column names
+    and plain numbers of ``df``.
+
     Parameters
     ----------
     df
         The table.
     name
-        File stem of the CSV (``tables/<name>.csv``, next to the notebook).
+        File stem of the CSV (``tables/<name>.csv``, next to the notebook); its
+        slug is also the HTML id of the table (``lvrn-table-<name>``).
     source
         Disclosure source key (see `lvrn_analysis.stats.disclosure.SOURCE_POLICIES`).
     count_cols, derived_cols, caption, **kwargs
@@ -188,7 +197,7 @@ def table(df: pd.DataFrame, *, name: str, source: str, count_cols: str | Sequenc
     pub = publish(df, source=source, count_cols=count_cols, derived_cols=derived_cols,
                   caption=caption, lineage=lineage(sources), **kwargs)
     path = pub.to_csv(TABLE_DIR / f"{plots.slug(name)}.csv")
-    display(HTML(pub.to_html()))
+    display(HTML(published_html(pub, name=path.stem)))
     md(f"[Download this table (CSV)]({TABLE_DIR.name}/{path.name})")
 
 

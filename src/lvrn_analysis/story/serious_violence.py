@@ -45,7 +45,7 @@ COMPONENTS: dict[str, str] = {
 SOURCES: dict[str, str] = {
     "police_street": "Police street-level crime (data.police.uk)",
     "csp_crime": "Police recorded crime by CSP (Home Office)",
-    "ed": "ED assault attendances (TIIG-style)",
+    "ed": "ED assault attendances (ECDS/ISTV layout)",
     "fingertips": "Fingertips indicators (OHID)",
     "programmes": "Programme monitoring",
 }
@@ -199,6 +199,14 @@ def classify_police_street(crime_type: pd.Series | Iterable[str] | str) -> pd.Da
     return _finish(pd.concat([info, out], axis=1))
 
 
+def _discharge_groups() -> dict[str, str]:
+    """Discharge destination code -> group, from the shipped ED code list."""
+    from lvrn_analysis.sources.ed_mapping import code_list
+
+    dl = code_list("discharge")
+    return dict(zip(dl["code"].astype(str), dl["group"].astype(str), strict=True))
+
+
 def classify_ed(
     means_of_assault: pd.Series | Iterable[str] | str,
     incident_location_type: pd.Series | Iterable[str] | str | None = None,
@@ -214,7 +222,9 @@ def classify_ed(
     incident_location_type
         Optional codes (``01`` home): used for ``possible_domestic``.
     discharge
-        Optional codes (``05`` died in department).
+        Optional ECDS discharge destination codes (SNOMED CT, as strings), grouped by
+        the shipped ED code list (`lvrn_analysis.sources.ed_mapping.code_list()`):
+        group ``died`` (e.g. ``305398007``) counts as a death in the department.
 
     Returns
     -------
@@ -240,8 +250,11 @@ def classify_ed(
     out["sv_child_exploitation"] = pd.Series(pd.NA, index=idx, dtype="boolean")
     if discharge is not None:
         dis = _as_series(discharge, "discharge").set_axis(idx).str.strip()
-        h = pd.Series(dis == "05", index=idx, dtype="boolean")
-        out["sv_homicide"] = h.mask(dis.isin(["02", "03"]), pd.NA)
+        groups = _discharge_groups()
+        grp = dis.map(groups)
+        h = pd.Series(grp == "died", index=idx, dtype="boolean")
+        # admitted or transferred: the outcome is not known from the ED record
+        out["sv_homicide"] = h.mask(grp.isin(["admitted", "transferred"]), pd.NA)
     else:
         out["sv_homicide"] = pd.Series(pd.NA, index=idx, dtype="boolean")
     info = pd.DataFrame({"means_of_assault": moa}, index=idx)

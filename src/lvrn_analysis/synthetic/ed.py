@@ -1,6 +1,6 @@
-"""Synthetic twin of the TIIG-style ED assault attendances (`lvrn_analysis.sources.ed`).
+"""Synthetic twin of the ED assault attendances (`lvrn_analysis.sources.ed`).
 
-`synthesize()` writes ``ed_assault_attendances.csv`` in the documented layout
+`synthesize()` writes ``ed_assault_attendances.csv`` in the ECDS/ISTV-aligned layout
 (`lvrn_analysis.sources.ed.HEADER`): person-level rows whose monthly counts follow
 a known generating model (`GENERATOR`), with a navigator effect injected at the
 sites that have a go-live date. It returns the ground truth. All rows are
@@ -14,6 +14,15 @@ authority, from the area's shipped aggregate, weighted by the catchment shares o
 figure: the LVRN report's Box 1 (32 in June 2020 at Blackpool Victoria) is one
 month's caseload of the ED Navigator scheme, not the ED's assault attendances,
 and is reproduced by the navigator twin (`lvrn_analysis.synthetic.navigator`).
+
+**Which codes it writes.** Only codes in ``reference/ed/ed_codes.csv``: the ECDS
+arrival-mode and discharge-destination codes found in published secondary sources
+(``verified`` ``secondary``), the chief-complaint and diagnosis identifiers of the
+code list (some marked unverified there), and the project's local codes for the
+ISTV assault location type and method, for which no national code list was found.
+The ECDS place of injury, injury intent and injury mechanism columns, the place of
+injury coordinates and the ISTV free-text columns are left blank: no verified code
+for an assault exists in the shipped lists, and no code is made up to fill them.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ import pandas as pd
 
 from lvrn_analysis._resources import reference_file
 from lvrn_analysis.config.areas import AreaConfig
-from lvrn_analysis.sources.ed import HEADER, SOURCE, ed_sites, lsoa_lookup
+from lvrn_analysis.sources.ed import FILE_COLUMN, HEADER, SOURCE, ed_sites, lsoa_lookup
 from lvrn_analysis.sources.validation import WEIGHT
 from lvrn_analysis.synthetic.common import rng, synthetic_months, write_csv
 
@@ -79,9 +88,14 @@ _LOCATION_P = {"01": 0.30, "02": 0.35, "03": 0.15, "04": 0.04, "05": 0.02, "06":
                "09": 0.06}
 _WEAPON_P = {"01": 0.56, "02": 0.10, "03": 0.06, "04": 0.003, "05": 0.05, "06": 0.05,
              "09": 0.177}
-_ARRIVAL_P = {"1048031000000100": 0.365, "1048051000000107": 0.01, "1048071000000103": 0.05,
-              "1048081000000101": 0.52, "1048061000000105": 0.055}
-_DISCHARGE_P = {"01": 0.76, "02": 0.15, "03": 0.02, "04": 0.065, "05": 0.0005, "06": 0.0045}
+# ECDS arrival mode: emergency road ambulance, helicopter air ambulance, police transport,
+# own transport, public transport (reference/ed/ed_codes.csv)
+_ARRIVAL_P = {"1048031000000100": 0.365, "1048051000000107": 0.01, "1048001000000106": 0.05,
+              "1048071000000103": 0.52, "1048061000000105": 0.055}
+# ECDS discharge destination groups discharged, admitted, transfer, died (epidm groups);
+# 04 (left before treatment) and 06 (other) are local codes: no SNOMED CT code verified
+_DISCHARGE_P = {"306689006": 0.76, "306706006": 0.15, "19712007": 0.02, "04": 0.065,
+                "305398007": 0.0005, "06": 0.0045}
 _REFERRAL_P = {"00": 0.70, "01": 0.08, "02": 0.10, "03": 0.03, "05": 0.05, "06": 0.03,
                "08": 0.01}
 _WEEKDAY_W = np.array([0.13, 0.11, 0.11, 0.12, 0.15, 0.19, 0.19])
@@ -450,9 +464,21 @@ def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
     arr_s = _fmt_dt(arrival)
     inc_s = np.where(no_incident, "", _fmt_dt(incident))
     ids = np.array([f"A{q + 1:07d}" for q in range(n)], dtype=object)
-    columns = [data["pid"], site_arr, arr_s, codes_age, data["sex"], data["lsoa"], data["la"],
-               mode, complaint, injury, inc_s, location, weapon, alc, drg, referral, discharge]
-    rows = zip(ids, *(np.asarray(c, dtype=object)[order] for c in columns), strict=True)
+    blank = np.full(n, "", dtype=object)
+    values = {
+        "attendance_id": ids, "patient_pseudo_id": data["pid"], "ed_site": site_arr,
+        "arrival_date": _date_part(arr_s), "arrival_time": _time_part(arr_s),
+        "age": codes_age, "sex": data["sex"], "residence_lsoa": data["lsoa"],
+        "residence_la": data["la"], "arrival_mode": mode, "presenting_complaint": complaint,
+        "injury": injury, "incident_date": _date_part(inc_s), "incident_time": _time_part(inc_s),
+        "incident_location_type": location, "means_of_assault": weapon,
+        "alcohol_involved": alc, "drugs_involved": drg, "referral": referral,
+        "discharge": discharge,
+    }
+    # rows in arrival order; ids are numbered in that order (so not reordered)
+    cols = [np.asarray(values.get(FILE_COLUMN[h], blank), dtype=object) for h in HEADER]
+    rows = zip(*(c if FILE_COLUMN[h] == "attendance_id" else c[order]
+                 for h, c in zip(HEADER, cols, strict=True)), strict=True)
     path = Path(out_dir) / _ED_FILE
     write_csv(path, HEADER, rows, lineterminator="\n")
 
@@ -508,6 +534,16 @@ def synthesize(out_dir: Path, area: AreaConfig) -> list[dict]:
     truth.append({"source": SOURCE, "kind": "file", "file": _ED_FILE, "rows": int(n),
                   "person_level": True, "seed": area.synthetic_seed})
     return truth
+
+
+def _date_part(s: np.ndarray) -> np.ndarray:
+    """``YYYY-MM-DD`` of ``YYYY-MM-DD HH:MM`` strings (blank stays blank)."""
+    return np.array([v[:10] for v in s], dtype=object)
+
+
+def _time_part(s: np.ndarray) -> np.ndarray:
+    """``HH:MM`` of ``YYYY-MM-DD HH:MM`` strings (blank stays blank)."""
+    return np.array([v[11:] for v in s], dtype=object)
 
 
 def _fmt_dt(x: np.ndarray) -> np.ndarray:

@@ -101,9 +101,10 @@ def box1_figures(area: AreaConfig, month_label: str = "June 2020") -> dict[str, 
     KeyError
         If a Box 1 measure is missing or repeated in the table.
     """
-    from lvrn_analysis.sources.programmes import default_inputs, load_programmes
+    from lvrn_analysis._resources import reference_file
+    from lvrn_analysis.sources.programmes import LVRN_TABLE, load_programmes
 
-    pm = load_programmes(default_inputs(area)[0], area)[0].kept
+    pm = load_programmes(reference_file(LVRN_TABLE), area)[0].kept
     rows = pm[(pm["programme_id"] == "ed_navigators") & (pm["period_label"] == month_label)]
     out: dict[str, object] = {}
     for m in _MEASURES:

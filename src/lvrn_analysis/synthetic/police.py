@@ -393,6 +393,14 @@ def write_synthetic_police(out_dir: Path, area: AreaConfig, *, kept: pd.DataFram
     outside = cents[~la_name_from_lsoa_name(cents["lsoa_name"]).isin(
         local_authorities(area)["la_name"])].reset_index(drop=True)
     cent_idx = cents.set_index("lsoa_code")
+    unplaced = sorted(set(cal["lsoa_share"]["lsoa_code"]) - set(cent_idx.index))
+    if unplaced:  # the twin writes each LSOA's name and centroid: it needs them shipped
+        raise ValueError(
+            f"the synthetic twin cannot place {len(unplaced)} LSOA(s) of {area.force} "
+            f"({', '.join(unplaced[:5])}{', ...' if len(unplaced) > 5 else ''}): "
+            "reference/geography/lsoa_police_centroids.csv has no name and centroid for them "
+            f"(it has {cents['lsoa_code'].nunique()} LSOAs of this force); add the force's "
+            "rows (force, lsoa_code, lsoa_name, lon, lat) to that file")
     lsoa_groups = {k: (g["lsoa_code"].to_numpy(), g["share"].to_numpy() / g["share"].sum())
                    for k, g in cal["lsoa_share"].groupby(["crime_type", "la_code"], sort=True)}
     out_dir = Path(out_dir)

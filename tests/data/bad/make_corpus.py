@@ -90,7 +90,8 @@ w("ed/ed_missing_sex_column.csv", to_csv([("gender_identity" if h == "sex" else 
   S, "error", "sex", "'sex' renamed to an unknown column")
 ed_bad("ed_impossible_date.csv", "bad_datetime", "arrival 2020-02-30", lambda r: r[1].__setitem__(col["arrival_datetime"], "2020-02-30 14:05"))
 ed_bad("ed_mixed_dates.csv", "bad_datetime", "ISO, UK dd/mm and a US mm/dd date in one file",
-       lambda r: (r[1].__setitem__(col["arrival_datetime"], "05/01/2016 10:30"), r[2].__setitem__(col["arrival_datetime"], "01/13/2016 11:00")))
+       lambda r: (r[1].__setitem__(col["arrival_datetime"], "05/01/2016 10:30"), r[2].__setitem__(col["arrival_datetime"], "01/13/2016 11:00"),
+                  r[3].__setitem__(col["arrival_datetime"], "14/01/2016 05:59"), r[4].__setitem__(col["arrival_datetime"], "15/01/2016 08:14")))
 ed_bad("ed_age_out_of_range.csv", "age_out_of_range", "ages 130 and -1",
        lambda r: (r[0].__setitem__(col["age"], "130"), r[3].__setitem__(col["age"], "-1")))
 ed_bad("ed_non_numeric_age.csv", "bad_age", "age 'twenty'", lambda r: r[2].__setitem__(col["age"], "twenty"))
@@ -126,7 +127,7 @@ def ct_bad(name, reason, note, mutate, header=CH):
     w(f"crime_tables/{name}", to_csv(header, rows), S, "quarantine", reason, note)
 w("crime_tables/csp_empty.csv", b"", S, "error", "empty", "zero bytes")
 w("crime_tables/csp_html_saved_as_xlsx.xlsx", HTML, S, "error", "HTML", "an error page saved with an .xlsx name")
-w("crime_tables/csp_truncated_download.xlsx", b"PK\x03\x04" + b"\x00" * 40, S, "error", "cannot be opened", "a zip cut off after its first bytes")
+w("crime_tables/csp_truncated_download.xlsx", b"PK\x03\x04" + b"\x00" * 40, S, "error", "truncated or damaged", "a zip cut off after its first bytes")
 w("crime_tables/csp_missing_count_column.csv", to_csv(CH[:-1], [r[:-1] for r in base]), S, "error", "Number of Offences", "no count column")
 ct_bad("csp_negative_count.csv", "negative_count", "count -3", lambda r: r[2].__setitem__(8, "-3"))
 ct_bad("csp_non_numeric_count.csv", "bad_count", "counts '12a' and '*'", lambda r: (r[0].__setitem__(8, "12a"), r[1].__setitem__(8, "*")))

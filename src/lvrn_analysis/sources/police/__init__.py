@@ -23,6 +23,8 @@ The modules, in the order a file goes through them:
   (``tests/test_police_fastpath.py``);
 * `overlaps` — inputs supplying the same force-month, and month coverage;
 * `workers` — many files read in worker processes, Arrow's memory pool;
+* `cached` — a file's results as a build-cache entry and back, so that an unchanged
+  input is not read again (`lvrn_analysis.processed.cache`);
 * `embedded` — the embedded aggregate of real files shipped with the package;
 * `ingestion` — `ingest()`, the one entry point of the build: files (or the
   embedded aggregate) and the area in; the kept table, month coverage, quarantine

@@ -73,6 +73,9 @@ class PoliceFileResult(Accounting):
         (index into `CRIME_TYPES`) and number of rows.
     reasons
         Quarantined rows per reason.
+    token
+        Identity of the kept groups when the input came through a build cache
+        (`lvrn_analysis.sources.police.cached`), else ``None``.
     """
 
     path: str
@@ -96,6 +99,9 @@ class PoliceFileResult(Accounting):
     _rows_kept: int = 0
     ugeo: np.ndarray | None = None
     _rejected: pd.DataFrame | None = None
+    #: Identity of the kept groups for reusing written rows (the input's cache key,
+    #: the member's position and any superseded force-months), or ``None``.
+    token: str | None = None
 
     @property
     def rejected(self) -> pd.DataFrame:

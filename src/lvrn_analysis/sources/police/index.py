@@ -200,8 +200,28 @@ class AreaIndex:
         ids = [get(r, -1) for r in records]
         if -1 in ids:
             with self._lock:
-                ids = [self._geo[r] if r in self._geo else self._add_geo(r) for r in records]
+                new = [r for r in dict.fromkeys(records) if r not in self._geo]
+                if len(new) > 16:  # e.g. a build cache's table: placed together
+                    self._add_geos(new)
+                else:
+                    for r in new:
+                        self._add_geo(r)
+                ids = [self._geo[r] for r in records]
         return np.array(ids, dtype=np.int64)
+
+    def _add_geos(self, recs: list[tuple[str | None, str | None, str | None, str]]) -> None:
+        """`_add_geo()` for many new distinct records at once (the same ids, in order)."""
+        n0 = len(self.geo_records)
+        self.geo_records.extend(recs)
+        self._geo_status.extend(_STATUS_INDEX[r[3]] for r in recs)
+        if not self._geo_odd:
+            self._geo_odd = any(v is not None and not v.isprintable()
+                                and min(v, default="\x03") < "\x03" for r in recs for v in r[:3])
+        self._geo_sortkey.extend(("\x01" if a is None else "\x02" + a) + "\x00"
+                                 + ("\x01" if b is None else "\x02" + b) + "\x00"
+                                 + ("\x01" if c is None else "\x02" + c)
+                                 for a, b, c, _ in recs)
+        self._geo.update(zip(recs, range(n0, n0 + len(recs)), strict=True))  # publish last
 
     def geo_ranks(self, ids: np.ndarray) -> np.ndarray:
         """Dense rank of geo ids by ``(la_code, la_name, lsoa_code)``, missing first.

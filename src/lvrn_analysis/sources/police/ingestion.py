@@ -21,6 +21,7 @@ Two paths give the same tables, row for row and byte for byte once written:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,12 @@ import pandas as pd
 import pyarrow as pa
 
 from lvrn_analysis.config.areas import AreaConfig
+from lvrn_analysis.sources.police.cached import (
+    CachedMonth,
+    ResultCache,
+    month_entry,
+    month_key,
+)
 from lvrn_analysis.sources.police.embedded import read_embedded
 from lvrn_analysis.sources.police.fastpath import PoliceFileResult, empty_kept
 from lvrn_analysis.sources.police.format import CRIME_TYPES, month_from_name
@@ -69,6 +76,11 @@ class KeptSink(Protocol):
     def write_chunk(self, kept: pa.Table) -> None:
         """Take the next ``chunk_rows`` rows of the kept table."""
 
+    # A sink may also define ``reuse_chunk(token: str | None, rows: int) -> bool``: called
+    # before each chunk with an identity of its rows (``None`` if some rows have none);
+    # if it returns True the chunk is not built and `write_chunk()` is not called for
+    # it (the sink has the same rows already, e.g. from the previous build).
+
 
 @dataclass
 class PoliceIngest:
@@ -99,7 +111,8 @@ class PoliceIngest:
 
 def ingest(area: AreaConfig, kept: KeptSink, paths: list[Path] | None = None, *,
            relabel: Callable[[str], str] | None = None, desc: str = "police",
-           progress: bool = False, stream: bool | None = None) -> PoliceIngest:
+           progress: bool = False, stream: bool | None = None,
+           cache: ResultCache | None = None) -> PoliceIngest:
     """Read police inputs for an area: the kept table goes to ``kept``, the rest is returned.
 
     Parameters
@@ -118,6 +131,9 @@ def ingest(area: AreaConfig, kept: KeptSink, paths: list[Path] | None = None, *,
         Progress bar title, and whether to show it (files only).
     stream
         Whether files are finished month by month; default: `streamable()`.
+    cache
+        Results kept between builds (`lvrn_analysis.sources.police.cached`; files
+        only): inputs with an entry are not read again. The outputs are the same.
 
     Returns
     -------
@@ -139,9 +155,10 @@ def ingest(area: AreaConfig, kept: KeptSink, paths: list[Path] | None = None, *,
     with ingest_memory_pool():
         if paths is None:
             return ingest_results(read_embedded(area), kept)
-        results = iter_results(paths, area, relabel=relabel, desc=desc, progress=progress)
-        return _ingest_fast(results, kept, stream=streamable(paths) if stream is None
-                            else stream)
+        stream = streamable(paths) if stream is None else stream
+        results = iter_results(paths, area, relabel=relabel, desc=desc, progress=progress,
+                               cache=cache, months=stream and streamable(paths))
+        return _ingest_fast(results, kept, stream=stream, cache=cache)
 
 
 def ingest_results(results: list[LoadResult], kept: KeptSink) -> PoliceIngest:
@@ -185,12 +202,17 @@ def streamable(paths: list[Path]) -> bool:
             and all(a <= b for a, b in zip(months, months[1:], strict=False)))  # type: ignore[operator]
 
 
-def _ingest_fast(results: Iterable[PoliceFileResult], kept: KeptSink, *,
-                 stream: bool) -> PoliceIngest:
-    """`ingest_results()` for fast-path results: the same outputs, bounded memory."""
+def _ingest_fast(results: Iterable[PoliceFileResult | CachedMonth], kept: KeptSink, *,
+                 stream: bool, cache: ResultCache | None = None) -> PoliceIngest:
+    """`ingest_results()` for fast-path results: the same outputs, bounded memory.
+
+    With a cache, each month finished here (monthly files in month order, every file
+    with an entry) is stored as a finished month (`month_entry()`), and finished
+    months from the cache (`CachedMonth`) are used as they are.
+    """
     chunks = _KeptChunks(kept)
-    done: list[PoliceFileResult] = []
-    records: dict[int, dict] = {}
+    done: list[PoliceFileResult | CachedMonth] = []
+    records: list[dict] = []
     pairs: list[pd.DataFrame] = []
     pending: list[PoliceFileResult] = []
 
@@ -198,14 +220,29 @@ def _ingest_fast(results: Iterable[PoliceFileResult], kept: KeptSink, *,
         resolve_overlaps_fast(group)
         for r in group:
             r.check_accounting()
-            records[id(r)] = r.as_record()
+        recs = [r.as_record() for r in group]
+        records.extend(recs)
         pairs.append(kept_pairs(group))
-        chunks.add(kept_blocks(group))
+        blocks = kept_blocks(group)
+        if stream and cache is not None and hasattr(cache, "store_month") and group \
+                and all(r.token is not None for r in group):
+            _store_month(cache, group, recs, pairs[-1], blocks)
+        chunks.add(blocks)
         for r in group:
             r.release_kept()
 
     month = None
     for r in results:
+        if isinstance(r, CachedMonth):
+            if pending:
+                finish(pending)
+                pending = []
+            month = None
+            records.extend(r.records)
+            pairs.append(r.pairs)
+            chunks.add_month(r)
+            done.append(r)
+            continue
         m = month_from_name(r.path) if stream else None
         if stream and pending and m != month:
             finish(pending)
@@ -223,8 +260,24 @@ def _ingest_fast(results: Iterable[PoliceFileResult], kept: KeptSink, *,
         table = aggregate(table).rename(columns={WEIGHT: COUNT})
         coverage = month_coverage(table)
         kept.write_frame(table)
-    return PoliceIngest([records[id(r)] for r in done], coverage,
-                        _sorted_quarantine(_quarantine_table(done)))
+    return PoliceIngest(records, coverage, _sorted_quarantine(_quarantine_table(done)))
+
+
+def _store_month(cache: ResultCache, group: list[PoliceFileResult], recs: list[dict],
+                 pairs: pd.DataFrame, blocks: list[tuple[PoliceFileResult, int, int]]) -> None:
+    """Store a finished month in the cache (`lvrn_analysis.sources.police.cached`)."""
+    keys = list(dict.fromkeys(r.token.split("#", 1)[0] for r in group))  # type: ignore[union-attr]
+    parts = [(res.months[res.month[a]], res.forces[res.force[a]], b - a, (res.token, a))
+             for res, a, b in blocks]
+    entry = month_entry(recs, pairs, [_quarantine_item(r) for r in group], parts)
+    name = month_from_name(group[0].path)
+    cache.store_month(month_key(keys), entry,  # type: ignore[attr-defined]
+                      f"month {name} ({len(keys)} files)")
+
+
+def _quarantine_item(r: PoliceFileResult) -> object:
+    """Return what `_quarantine_table()` takes from a result: its quarantine as kept."""
+    return r.rejected if r.quarantined is None else r.quarantined
 
 
 def _sorted_quarantine(rej: pd.DataFrame) -> pd.DataFrame:
@@ -232,7 +285,7 @@ def _sorted_quarantine(rej: pd.DataFrame) -> pd.DataFrame:
     return rej.sort_values(sort_cols, na_position="first", kind="mergesort")
 
 
-def _quarantine_table(results: list[PoliceFileResult]) -> pd.DataFrame:
+def _quarantine_table(results: list[PoliceFileResult | CachedMonth]) -> pd.DataFrame:
     """``pd.concat([r.rejected for r in results], ignore_index=True)``, built faster.
 
     Files whose quarantine is not yet a frame are grouped by kind and each group is
@@ -243,10 +296,11 @@ def _quarantine_table(results: list[PoliceFileResult]) -> pd.DataFrame:
     """
     pieces: list[object] = []
     groups: dict[tuple, list] = {}
-    for r in results:
-        q = r.quarantined
-        if q is None:
-            pieces.append(r.rejected)
+    items = [q for r in results for q in (
+        r.quarantine if isinstance(r, CachedMonth) else [_quarantine_item(r)])]
+    for q in items:
+        if isinstance(q, pd.DataFrame):
+            pieces.append(q)
             continue
         kind = q.kind
         if kind not in groups:
@@ -258,6 +312,19 @@ def _quarantine_table(results: list[PoliceFileResult]) -> pd.DataFrame:
 
 
 _CRIME_TYPES = pa.array(CRIME_TYPES, pa.large_string())
+
+
+def _chunk_token(parts: list[tuple]) -> str | None:
+    """Identity of a chunk's rows: its parts' (result token, start, length), hashed.
+
+    ``None`` if some part comes from a result without a token (not cached).
+    """
+    h = hashlib.sha256()
+    for p in parts:
+        if p[5] is None:
+            return None
+        h.update(f"{p[5][0]}:{p[5][1]}:{len(p[2])}\n".encode())
+    return h.hexdigest()
 
 
 class _KeptChunks:
@@ -280,9 +347,24 @@ class _KeptChunks:
             elif res.index is not self._index:
                 raise ValueError("police results from different area indexes")
             self._parts.append((res.months[res.month[a]], res.forces[res.force[a]],
-                                res.geo[a:b], res.ctype[a:b], res.n[a:b]))
+                                res.geo[a:b], res.ctype[a:b], res.n[a:b],
+                                None if res.token is None else (res.token, a)))
             self._size += b - a
             self.rows += b - a
+        while self._size >= self.chunk_rows:
+            self._flush(self.chunk_rows)
+
+    def add_month(self, month: CachedMonth) -> None:
+        """Queue a finished month's blocks; their codes are made only if a chunk needs them."""
+        if self._index is None:
+            self._index = month.index
+        elif month.index is not self._index:
+            raise ValueError("police results from different area indexes")
+        for i, (m, f, k, ident) in enumerate(month.parts):
+            self._parts.append((m, f, *(_Lazy(month, i, j, 0, k) for j in range(3)),
+                                tuple(ident)))
+            self._size += k
+            self.rows += k
         while self._size >= self.chunk_rows:
             self._flush(self.chunk_rows)
 
@@ -299,19 +381,26 @@ class _KeptChunks:
                 take.append(part)
                 left -= k
             elif left > 0:
-                take.append(part[:2] + tuple(x[:left] for x in part[2:]))
-                rest.append(part[:2] + tuple(x[left:] for x in part[2:]))
+                ident = part[5]
+                take.append(part[:2] + tuple(x[:left] for x in part[2:5]) + (ident,))
+                rest.append(part[:2] + tuple(x[left:] for x in part[2:5])
+                            + (None if ident is None else (ident[0], ident[1] + left),))
                 left = 0
             else:
                 rest.append(part)
         self._parts = rest
         self._size -= rows
+        reuse = getattr(self.sink, "reuse_chunk", None)
+        if reuse is not None and reuse(_chunk_token(take), rows):
+            return
         self.sink.write_chunk(self._table(take))
 
     def _table(self, parts: list[tuple]) -> pa.Table:
         """Return the chunk as an Arrow table (`AGG_KEYS` and ``count``)."""
         index = self._index
         assert index is not None
+        parts = [p[:2] + tuple(x.get() for x in p[2:5]) + p[5:] if isinstance(p[2], _Lazy)
+                 else p for p in parts]
         recs = index.geo_records
         if len(self._strings.get("la_code", ())) != len(recs):  # new geo ids since last time
             for j, name in enumerate(("la_code", "la_name", "lsoa_code", "geo_status")):
@@ -336,3 +425,43 @@ class _KeptChunks:
             "geo_status": strings["geo_status"],
             COUNT: pa.array(np.concatenate([p[4] for p in parts]).astype(np.int64)),
         })
+
+
+class _Lazy:
+    """Rows ``start:stop`` of one code array (geo, crime type, count) of a cached month's block."""
+
+    def __init__(self, month: CachedMonth, block: int, which: int, start: int,
+                 stop: int) -> None:
+        self.month, self.block, self.which = month, block, which
+        self.start, self.stop = start, stop
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def __getitem__(self, s: slice) -> _Lazy:
+        a, b, _ = s.indices(len(self))
+        return _Lazy(self.month, self.block, self.which, self.start + a, self.start + b)
+
+    def get(self) -> np.ndarray:
+        """Return the rows, making the month's blocks once (`_month_arrays()`)."""
+        if self.month.arrays is None:
+            self.month.arrays = _month_arrays(self.month)
+        return self.month.arrays[self.block][self.which][self.start:self.stop]
+
+
+def _month_arrays(month: CachedMonth) -> list[tuple]:
+    """Finish a cached month again from its results; return its blocks' code arrays.
+
+    Raises
+    ------
+    ValueError
+        If the blocks differ from the ones the month was stored with.
+    """
+    group = month.loader()  # type: ignore[operator]
+    resolve_overlaps_fast(group)
+    blocks = kept_blocks(group)
+    got = [(res.months[res.month[a]], res.forces[res.force[a]], b - a, (res.token, a))
+           for res, a, b in blocks]
+    if got != month.parts or any(res.index is not month.index for res, _, _ in blocks):
+        raise ValueError("a cached police month does not match its files' results")
+    return [(res.geo[a:b], res.ctype[a:b], res.n[a:b]) for res, a, b in blocks]

@@ -115,6 +115,10 @@ def resolve_overlaps_fast(results: list[PoliceFileResult]) -> list[PoliceFileRes
             res.reasons["superseded_month"] = (res.reasons.get("superseded_month", 0)
                                                + int(res.n[lost].sum(dtype=np.int64)))
             res.keep_only(~lost)
+            if res.token is not None:
+                res.token += "|superseded:" + ";".join(
+                    sorted(f"{k[0]}@{k[1]}" for c, k in zip(uniq.tolist(), keys, strict=True)
+                           if c in lost_codes))
             res.check_accounting()
     return results
 

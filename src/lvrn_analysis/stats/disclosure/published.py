@@ -181,8 +181,11 @@ class PublishedTable:
     # -- rendering ---------------------------------------------------------
 
     def _show_index(self) -> bool:
+        # an unnamed integer index is positional (e.g. left over from filtering rows), not data
         idx = self.frame.index
-        return not (isinstance(idx, pd.RangeIndex) and idx.name is None)
+        if any(n is not None for n in idx.names):
+            return True
+        return not pd.api.types.is_integer_dtype(idx.dtype)
 
     def _cell_text(self, col: str, pos: int, *, thousands: bool) -> str:
         value = self.frame[col].iloc[pos]

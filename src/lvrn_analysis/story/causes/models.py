@@ -185,6 +185,21 @@ def _nb_fit(y: np.ndarray, x: np.ndarray, offset: np.ndarray) -> Any:
     return res
 
 
+class _PoissonAsNB:
+    """A Poisson GLM fit dressed as an NB2 result with ``alpha = 0`` (its boundary)."""
+
+    def __init__(self, pois: Any) -> None:
+        self.params = np.append(np.asarray(pois.params), 0.0)
+        self.bse = np.append(np.asarray(pois.bse), np.nan)
+        self.llf = float(pois.llf)
+        self.aic = float(pois.aic) + 2.0  # one more parameter (alpha), as NB2 counts it
+        self.mle_retvals = {"converged": bool(pois.converged)}
+        self._cov = np.asarray(pois.cov_params())
+
+    def cov_params(self) -> np.ndarray:
+        return self._cov
+
+
 def fit_nb(data: pd.DataFrame, *, count: str, exposure: str, predictors: Sequence[str],
            standardise_predictors: bool = True) -> NBFit:
     """Fit a negative binomial (NB2) regression of counts with a log-exposure offset.
@@ -192,6 +207,9 @@ def fit_nb(data: pd.DataFrame, *, count: str, exposure: str, predictors: Sequenc
     ``log E[Y] = log(exposure) + b0 + sum_j b_j z_j`` and ``Var[Y] = mu + alpha mu^2``,
     maximum likelihood for ``b`` and ``alpha`` jointly (statsmodels
     ``NegativeBinomial``, NB2; Cameron & Trivedi 2013, §3.3). Wald 95 % intervals.
+    When the data show no overdispersion the dispersion estimate sits at its boundary
+    (``alpha`` = 0) and has no standard error; the model is then the Poisson model, whose
+    fit is reported (``alpha = 0``, ``alpha_se`` missing).
 
     Parameters
     ----------
@@ -247,6 +265,10 @@ def fit_nb(data: pd.DataFrame, *, count: str, exposure: str, predictors: Sequenc
     res = _nb_fit(y, x, off)
     null = _nb_fit(y, x[:, :1], off)
     k = len(preds) + 1
+    pois = sm.GLM(y, x, family=sm.families.Poisson(), offset=off).fit()
+    if not np.all(np.isfinite(np.asarray(res.bse[:k]))):
+        # no overdispersion (alpha at its boundary 0): the NB2 model is the Poisson model
+        res = _PoissonAsNB(pois)
     coef = np.asarray(res.params[:k])
     se = np.asarray(res.bse[:k])
     from scipy import stats
@@ -258,7 +280,6 @@ def fit_nb(data: pd.DataFrame, *, count: str, exposure: str, predictors: Sequenc
         "p_value": 2 * stats.norm.sf(np.abs(coef / se)),
     })
     lr = 2 * (res.llf - null.llf)
-    pois = sm.GLM(y, x, family=sm.families.Poisson(), offset=off).fit()
     return NBFit(
         terms=terms, predictors=preds, means=means, sds=sds,
         alpha=float(res.params[-1]), alpha_se=float(res.bse[-1]), n=len(data),

@@ -217,7 +217,8 @@ def caveats_markdown(fit: NBFit, ft_data: pd.DataFrame, *, n_lsoas: int | None =
 
 
 def narrative_markdown(fit: NBFit, residuals: pd.DataFrame, uni_ft: pd.DataFrame,
-                       adjusted: pd.DataFrame, spine: pd.DataFrame) -> str:
+                       adjusted: pd.DataFrame, spine: pd.DataFrame, *,
+                       place: str = "the area") -> str:
     """Write a short, honest narrative computed from the page's results.
 
     Parameters
@@ -232,6 +233,9 @@ def narrative_markdown(fit: NBFit, residuals: pd.DataFrame, uni_ft: pd.DataFrame
         `recovery_table()` of the two-predictor synthetic model.
     spine
         `spine_data()` (for the count of worse-than-England cells).
+    place
+        How the area is named (`lvrn_analysis.story.area.AreaWords.place`, e.g.
+        ``"pan-Lancashire"``).
 
     Returns
     -------
@@ -257,7 +261,7 @@ def narrative_markdown(fit: NBFit, residuals: pd.DataFrame, uni_ft: pd.DataFrame
     imd_by = spine[spine["indicator_id"] == IMD_SCORE].set_index("area_name")["value"]
     rho = float(n_worse.reindex(imd_by.index).rank().corr(imd_by.rank()))
     return "\n\n".join([
-        f"**Deprivation and violence go together in pan-Lancashire.** The more deprived the "
+        f"**Deprivation and violence go together in {place}.** The more deprived the "
         f"authority, the higher its rate of recorded violence: {t['rate_ratio']:.2f} times "
         f"per standard deviation of the IMD 2019 score (95% CI {t['lower']:.2f} to "
         f"{t['upper']:.2f}), on real data. That is what the needs assessment's focus on "

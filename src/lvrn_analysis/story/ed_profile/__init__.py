@@ -7,7 +7,7 @@ This module holds the logic of the later sections of the problem-profile page:
   comparisons of authority rates against the whole area and against England,
   with `lvrn_analysis.stats.benchmarking.compare_to_benchmark()` (95 % interval
   overlapping the benchmark value; lower is better for violence).
-* **People, time, place and means** from the person-level, TIIG-style ED assault
+* **People, time, place and means** from the person-level ED assault
   attendances (`lvrn_analysis.sources.ed`): `age_sex_table()`,
   `hour_weekday_table()`, `one_way_table()` (incident location, means of
   assault), `alcohol_drugs_table()` and `repeat_table()`.

@@ -1,6 +1,6 @@
 """People, time, place and means: the ED assault attendance tables and their sentences.
 
-From the person-level, TIIG-style ED assault attendances
+From the person-level ED assault attendances
 (`lvrn_analysis.sources.ed`): `age_sex_table()`, `hour_weekday_table()`,
 `one_way_table()` (incident location, means of assault),
 `alcohol_drugs_table()` and `repeat_table()`, each an

@@ -26,7 +26,7 @@ ENGLAND_CODE = "E92000001"
 
 
 def police_benchmark(rates: pd.DataFrame, overall: pd.Series | Mapping[str, float], *,
-                     area_label: str = "pan-Lancashire") -> pd.DataFrame:
+                     area_label: str = "area") -> pd.DataFrame:
     """Compare authority rates with the whole area's rate, Fingertips style.
 
     An authority is *worse* (lower is better) when its 95 % interval lies wholly
@@ -43,7 +43,8 @@ def police_benchmark(rates: pd.DataFrame, overall: pd.Series | Mapping[str, floa
     overall
         Output of `lvrn_analysis.story.profile.area_rate()` (``value``).
     area_label
-        Name of the whole area in the column header.
+        Name of the whole area in the column header (pass the area's
+        ``place``, e.g. "pan-Lancashire").
 
     Returns
     -------
@@ -61,9 +62,14 @@ def police_benchmark(rates: pd.DataFrame, overall: pd.Series | Mapping[str, floa
     return out.sort_values(["rate", "la_name"], ascending=[False, True]).reset_index(drop=True)
 
 
+def _label_of(police: pd.DataFrame) -> str:
+    """Return the area label a `police_benchmark()` frame was built with (``vs <label>``)."""
+    return next(c[3:] for c in police.columns if c.startswith("vs ") and c != "vs England")
+
+
 def fingertips_benchmark(fingertips: pd.DataFrame, area: AreaConfig, *,
                          indicator_id: int = 11202, period: str | None = None,
-                         area_label: str = "pan-Lancashire") -> pd.DataFrame:
+                         area_label: str | None = None) -> pd.DataFrame:
     """Compare authorities' Fingertips values with England and with the whole area.
 
     The whole area's value is recomputed from the authorities' counts and
@@ -84,7 +90,7 @@ def fingertips_benchmark(fingertips: pd.DataFrame, area: AreaConfig, *,
     period
         ``time_period`` to use; default the latest with data for the area.
     area_label
-        Name of the whole area in column headers.
+        Name of the whole area in column headers (default the area's ``place``).
 
     Returns
     -------
@@ -103,6 +109,7 @@ def fingertips_benchmark(fingertips: pd.DataFrame, area: AreaConfig, *,
     ValueError
         If the indicator, the period or the England value is missing.
     """
+    area_label = area_label or area.place
     f = fingertips[(fingertips["indicator_id"] == indicator_id)
                    & ~fingertips["is_category"].astype(bool)]
     if "sex" in f:
@@ -155,7 +162,7 @@ def fingertips_benchmark(fingertips: pd.DataFrame, area: AreaConfig, *,
 
 def benchmark_grid(police: pd.DataFrame, fingertips: pd.DataFrame, *,
                    police_label: str, fingertips_label: str,
-                   area_label: str = "pan-Lancashire") -> pd.DataFrame:
+                   area_label: str | None = None) -> pd.DataFrame:
     """Put the comparisons side by side: one row per authority, one column per comparison.
 
     Parameters
@@ -167,7 +174,7 @@ def benchmark_grid(police: pd.DataFrame, fingertips: pd.DataFrame, *,
     police_label, fingertips_label
         Short descriptions of the two data sets (used in the column names).
     area_label
-        Name of the whole area.
+        Name of the whole area (default: the one `police_benchmark()` used).
 
     Returns
     -------
@@ -178,6 +185,7 @@ def benchmark_grid(police: pd.DataFrame, fingertips: pd.DataFrame, *,
         authority with the highest police rate); comparisons in the order
         police vs area, Fingertips vs England, Fingertips vs area.
     """
+    area_label = area_label or _label_of(police)
     order = {n: i for i, n in enumerate(police["la_name"])}
     parts = [
         (police, "rate", f"vs {area_label}", f"{area_label} rate",
@@ -212,7 +220,7 @@ def benchmark_counts(grid: pd.DataFrame) -> pd.DataFrame:
 
 
 def benchmark_text(police: pd.DataFrame, fingertips: pd.DataFrame, *,
-                   area_label: str = "pan-Lancashire") -> str:
+                   area_label: str | None = None) -> str:
     """Summarise the two benchmark comparisons in Markdown.
 
     Parameters
@@ -222,7 +230,7 @@ def benchmark_text(police: pd.DataFrame, fingertips: pd.DataFrame, *,
     fingertips
         Output of `fingertips_benchmark()` (synthetic export in this build).
     area_label
-        Name of the whole area.
+        Name of the whole area (default: the one `police_benchmark()` used).
 
     Returns
     -------
@@ -231,6 +239,7 @@ def benchmark_text(police: pd.DataFrame, fingertips: pd.DataFrame, *,
         benchmark, and how the recomputed England comparison agrees with the
         export's own column.
     """
+    area_label = area_label or _label_of(police)
     col = f"vs {area_label}"
     worse_p = police.loc[police[col] == "worse", "la_name"].tolist()
     sim_p = police.loc[police[col] == "similar", "la_name"].tolist()

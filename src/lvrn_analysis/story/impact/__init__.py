@@ -38,6 +38,7 @@ from lvrn_analysis.story.impact.counterfactual import (
     averted_sentence,
     averted_table,
     counterfactual_figure,
+    family_level,
     fit_key,
     key_series,
     step_only,
@@ -59,6 +60,7 @@ from lvrn_analysis.story.impact.models import (
     DESIGNS,
     FRAMEWORK_DEFAULT_MODEL,
     PRIMARY_MODEL,
+    simultaneous_level,
 )
 from lvrn_analysis.story.impact.power import (
     power_caveat,
@@ -118,6 +120,7 @@ __all__ = [
     "build_framework_series",
     "compare_designs",
     "counterfactual_figure",
+    "family_level",
     "design_figure",
     "design_sentence",
     "design_table",
@@ -147,6 +150,7 @@ __all__ = [
     "sensitivity_figure",
     "sensitivity_sentence",
     "sensitivity_table",
+    "simultaneous_level",
     "step_only",
     "total_name",
     "true_averted",

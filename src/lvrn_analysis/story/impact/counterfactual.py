@@ -5,6 +5,13 @@ total and the largest untouched authority), `fit_key()` fits the page's model to
 `step_only()` gives the counterfactual without the step only, and
 `counterfactual_figure()`, `averted_table()` and `averted_sentence()` show the
 observed, fitted and counterfactual series and the offences averted.
+
+The page shows several averted-count intervals at once (two per key series when the
+model has a slope change). They are *simultaneous*: each is computed at
+`simultaneous_level()` so that all of them contain their true values together with
+probability at least 95 % (Bonferroni's inequality; Dunn 1961, "Multiple comparisons
+among means", *JASA* 56(293):52-64), the same family-wise standard as the
+Holm-adjusted verdicts. `family_level()` gives that level for a page's fits.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from lvrn_analysis.config.areas import AreaConfig
 from lvrn_analysis.config.outcomes import OutcomesFramework, load_framework
 from lvrn_analysis.its import ITSResults, fit_its
 from lvrn_analysis.story.impact.formatting import fmt_rr
-from lvrn_analysis.story.impact.models import PRIMARY_MODEL
+from lvrn_analysis.story.impact.models import AVERTED_DRAWS, PRIMARY_MODEL, simultaneous_level
 from lvrn_analysis.story.impact.series import SYNTHETIC_SOURCES, TOTAL_CODE, total_name
 from lvrn_analysis.story.impact.truth import implied_total_rr, injected_effects, true_averted
 
@@ -31,11 +38,39 @@ __all__ = [
     "averted_sentence",
     "averted_table",
     "counterfactual_figure",
+    "family_level",
     "fit_key",
     "key_frame",
     "key_series",
     "step_only",
 ]
+
+def family_level(fits: Mapping[KeySeries, ITSResults], level: float = 0.95) -> float:
+    """Level of each averted-count interval shown on the page for these fits.
+
+    The family is every averted interval the page shows: the step and the step and
+    slope change for a model with a slope change, the step alone otherwise.
+
+    Parameters
+    ----------
+    fits
+        ``KeySeries -> ITSResults``.
+    level
+        Family-wise level (0.95).
+
+    Returns
+    -------
+    float
+        `simultaneous_level()` for the number of intervals.
+    """
+    return simultaneous_level(sum(2 if _has_slope(r) else 1 for r in fits.values()), level)
+
+
+def interval_label(level: float, family: float = 0.95) -> str:
+    """Name an averted interval: ``"95% interval"`` or ``"simultaneous 95% interval"``."""
+    if abs(level - family) < 1e-12:
+        return f"{100 * family:.0f}% interval"
+    return f"simultaneous {100 * family:.0f}% interval"
 
 
 @dataclass(frozen=True)
@@ -221,8 +256,8 @@ def step_only(res: ITSResults) -> ITSResults:
     return dataclasses.replace(res, counterfactual_design=Xcf, predictions=pred)
 
 
-def _averted_total(res: ITSResults) -> dict[str, float]:
-    a = res.averted()
+def _averted_total(res: ITSResults, level: float = 0.95) -> dict[str, float]:
+    a = res.averted(level=level, n_draws=AVERTED_DRAWS)
     tot = a.attrs["total"]
     return {"months": len(a), "observed": float(a["observed"].sum()),
             "counterfactual": float(a["counterfactual"].sum()),
@@ -235,7 +270,7 @@ def _has_slope(res: ITSResults) -> bool:
     return bool((res.effects["effect"] == "slope").any())
 
 
-def counterfactual_figure(res: ITSResults, key: KeySeries, *,
+def counterfactual_figure(res: ITSResults, key: KeySeries, *, level: float = 0.95,
                           sources: Sequence[str] | None = None):
     """Observed, fitted and counterfactual series of a key indicator, house style.
 
@@ -251,6 +286,9 @@ def counterfactual_figure(res: ITSResults, key: KeySeries, *,
         Fit of the key series (`fit_key()`).
     key
         The series.
+    level
+        Level of each averted interval in the alt text (`family_level()` of the page's
+        fits for simultaneous intervals; 0.95 alone).
     sources
         Source names; default the synthetic police sources.
 
@@ -261,7 +299,8 @@ def counterfactual_figure(res: ITSResults, key: KeySeries, *,
         and the averted counts.
     """
     lvl = res.level_effect
-    full = _averted_total(res)
+    full = _averted_total(res, level)
+    label = interval_label(level)
     truth = ("no change was injected" if key.true_rate_ratio == 1.0
              else f"true level change {key.true_rate_ratio:.3f}")
     alt = (f"Line chart of monthly violence and sexual offences in {key.name} from "
@@ -269,10 +308,10 @@ def counterfactual_figure(res: ITSResults, key: KeySeries, *,
            "observed, fitted by the segmented regression and the counterfactual without the "
            "intervention, with national lockdowns shaded. Level-change rate ratio "
            f"{fmt_rr(lvl.rate_ratio, lvl.ci_low, lvl.ci_high)} ({truth}). Offences averted "
-           f"over {full['months']} months: {full['averted']:,.0f} (95% interval "
+           f"over {full['months']} months: {full['averted']:,.0f} ({label} "
            f"{full['low']:,.0f} to {full['high']:,.0f}) against the full counterfactual")
     if _has_slope(res):
-        st = _averted_total(step_only(res))
+        st = _averted_total(step_only(res), level)
         alt += (f", {st['averted']:,.0f} ({st['low']:,.0f} to {st['high']:,.0f}) against the "
                 "counterfactual without the step only")
     alt += "."
@@ -311,19 +350,23 @@ def _inside(a: Mapping[str, float], truth: float) -> str:
     return "yes" if a["low"] <= truth <= a["high"] else "no"
 
 
-def averted_table(fits: Mapping[KeySeries, ITSResults]) -> pd.DataFrame:
+def averted_table(fits: Mapping[KeySeries, ITSResults], *, level: float | None = None
+                  ) -> pd.DataFrame:
     """Offences averted after go-live for each key series, with intervals.
 
     Averted = counterfactual minus fitted, summed over the post-go-live months
-    (`lvrn_analysis.its.ITSResults.averted()`: 2,000 coefficient draws, fixed seed,
-    95 % percentile intervals); negative values are excess offences. Two
+    (`lvrn_analysis.its.ITSResults.averted()`: `AVERTED_DRAWS` coefficient draws, fixed
+    seed, percentile intervals); negative values are excess offences. Two
     counterfactuals are given: without the step only (`step_only()`) and without
-    the step and the slope change (the engine's default).
+    the step and the slope change (the engine's default). The intervals are
+    simultaneous 95 % intervals over the whole table (`family_level()`).
 
     Parameters
     ----------
     fits
         ``KeySeries -> ITSResults``.
+    level
+        Level of each averted interval; default `family_level()` of ``fits``.
 
     Returns
     -------
@@ -334,15 +377,17 @@ def averted_table(fits: Mapping[KeySeries, ITSResults]) -> pd.DataFrame:
         display strings (``n (low to high); % of the counterfactual``), each followed by
         whether its interval contains the truth (``Truth inside``: ``yes``/``no``).
     """
+    lev = family_level(fits) if level is None else level
+    ci = "simultaneous 95% CI" if abs(lev - 0.95) > 1e-12 else "95% CI"
     rows = []
     for key, res in fits.items():
-        full = _averted_total(res)
+        full = _averted_total(res, lev)
         lvl = res.level_effect
         sl = res.effects[res.effects["effect"] == "slope"]
         slope = "" if sl.empty else fmt_rr(float(sl["rate_ratio"].iloc[0]) ** 12,
                                             float(sl["ci_low"].iloc[0]) ** 12,
                                             float(sl["ci_high"].iloc[0]) ** 12)
-        step = _averted_total(step_only(res)) if _has_slope(res) else full
+        step = _averted_total(step_only(res), lev) if _has_slope(res) else full
         rows.append({
             "Series": key.name,
             "True fall": "none (untouched)" if key.true_rate_ratio == 1.0 else
@@ -354,9 +399,9 @@ def averted_table(fits: Mapping[KeySeries, ITSResults]) -> pd.DataFrame:
             "observed": int(round(full["observed"])),
             "True averted": (f"{key.true_averted:,.0f}" if np.isfinite(key.true_averted)
                              else "unknown"),
-            "Averted by the step (95% CI); %": _averted_cell(step),
+            f"Averted by the step ({ci}); %": _averted_cell(step),
             "Step: truth inside": _inside(step, key.true_averted),
-            "Averted by step and slope (95% CI); %": _averted_cell(full),
+            f"Averted by step and slope ({ci}); %": _averted_cell(full),
             "Step and slope: truth inside": _inside(full, key.true_averted),
         })
     return pd.DataFrame(rows)
@@ -366,25 +411,34 @@ def _where(a: Mapping[str, float], truth: float) -> str:
     return "inside" if a["low"] <= truth <= a["high"] else "**outside**"
 
 
-def averted_sentence(fits: Mapping[KeySeries, ITSResults]) -> str:
+def averted_sentence(fits: Mapping[KeySeries, ITSResults], *, level: float | None = None
+                     ) -> str:
     """Summarise averted offences for the key series against the truth.
 
     Parameters
     ----------
     fits
         ``KeySeries -> ITSResults``.
+    level
+        Level of each averted interval; default `family_level()` of ``fits``.
 
     Returns
     -------
     str
         Markdown paragraph: for each series the offences averted by the step (and by
-        step and slope change) with 95% intervals, the true averted count and whether
-        each interval contains it.
+        step and slope change) with simultaneous 95% intervals, the true averted count
+        and whether each interval contains it.
     """
+    lev = family_level(fits) if level is None else level
+    n = sum(2 if _has_slope(r) else 1 for r in fits.values())
     parts = []
+    if abs(lev - 0.95) > 1e-12:
+        parts.append(f"The {n} intervals below are simultaneous: each is a "
+                     f"{100 * lev:.1f}% interval, so that all {n} contain their true values "
+                     "together with probability at least 95%.")
     for key, res in fits.items():
-        full = _averted_total(res)
-        step = _averted_total(step_only(res)) if _has_slope(res) else full
+        full = _averted_total(res, lev)
+        step = _averted_total(step_only(res), lev) if _has_slope(res) else full
         lvl = res.level_effect
         sig = bool(lvl.ci_high < 1 or lvl.ci_low > 1)
         true = ("nothing was injected" if key.true_rate_ratio == 1.0 else

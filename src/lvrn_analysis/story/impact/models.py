@@ -15,7 +15,9 @@ turns a plan into the keyword arguments of the ITS engine:
 * `designs()`: ``label -> (model, controlled)`` for the primary design and each
   sensitivity design (the shipped plan adds a level-only model and a controlled ITS,
   Lopez Bernal, Cummins & Gasparrini 2018, *Int J Epidemiol* 47(6):2082-2093);
-* `design_short()`: legend labels.
+* `design_short()`: legend labels;
+* `simultaneous_level()`: the level of each of several intervals shown together (the
+  page's averted counts) so that they hold jointly at 95 %.
 
 The names `PRIMARY_MODEL`, `FRAMEWORK_DEFAULT_MODEL` (the first uncontrolled
 sensitivity design without a slope change), `DESIGNS` and `DESIGN_SHORT` are the same
@@ -31,7 +33,10 @@ from lvrn_analysis.its import RECOMMENDED
 
 # PRIMARY_MODEL, FRAMEWORK_DEFAULT_MODEL, DESIGNS and DESIGN_SHORT are module attributes
 # computed on first use (`__getattr__`), so they are not listed here.
-__all__ = ["design_short", "designs", "level_only_model", "primary_model"]
+__all__ = [
+    "AVERTED_DRAWS",
+    "design_short", "designs", "level_only_model", "primary_model", "simultaneous_level",
+]
 
 
 def _fw(framework: OutcomesFramework | None) -> OutcomesFramework:
@@ -113,6 +118,38 @@ def design_short(framework: OutcomesFramework | None = None) -> dict[str, str]:
         Short labels.
     """
     return {d.label: d.short for d in _fw(framework).plan().designs}
+
+
+#: Coefficient draws for the averted intervals (`lvrn_analysis.its.ITSResults.averted()`):
+#: enough for the tails of a simultaneous interval (at 99.2 % for six intervals, each
+#: tail holds about 20 of 5,000 draws).
+AVERTED_DRAWS = 5_000
+
+
+def simultaneous_level(n_intervals: int, level: float = 0.95) -> float:
+    """Level of each of ``n_intervals`` intervals that hold jointly at ``level``.
+
+    Bonferroni: ``1 - (1 - level) / n`` (Dunn 1961, *JASA* 56(293):52-64). All
+    ``n`` intervals then contain their true values together with probability at least
+    ``level``, whatever the dependence between them.
+
+    Parameters
+    ----------
+    n_intervals
+        Number of intervals shown together (at least 1).
+    level
+        Family-wise level.
+
+    Returns
+    -------
+    float
+        The level of each interval.
+    """
+    if n_intervals < 1:
+        raise ValueError(f"n_intervals must be at least 1, got {n_intervals}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1, got {level}")
+    return 1 - (1 - level) / n_intervals
 
 
 _LAZY = {"PRIMARY_MODEL": primary_model, "FRAMEWORK_DEFAULT_MODEL": level_only_model,

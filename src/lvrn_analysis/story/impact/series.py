@@ -164,7 +164,7 @@ def total_name(n_areas: int, area: AreaConfig | None = None) -> str:
     n_areas
         Number of authorities summed.
     area
-        Area configuration (its id names the total); ``None`` for a generic name.
+        Area configuration (its ``place`` names the total); ``None`` for a generic name.
 
     Returns
     -------
@@ -173,4 +173,5 @@ def total_name(n_areas: int, area: AreaConfig | None = None) -> str:
     """
     if area is None:
         return f"Area total ({n_areas} authorities)"
-    return f"Pan-{area.id.capitalize()} total ({n_areas} authorities)"
+    place = area.place or area.id
+    return f"{place[:1].upper()}{place[1:]} total ({n_areas} authorities)"

@@ -388,7 +388,9 @@ class CoverageStudy:
         or ``"untouched"``), ``level_rr, level_low, level_high, level_p``,
         ``slope_rr_year, slope_p`` (slope change per year and its two-sided p-value),
         ``averted_full, full_low, full_high`` (step and slope change),
-        ``averted_step, step_low, step_high`` (step only), ``true_level_rr`` and
+        ``averted_step, step_low, step_high`` (step only), the same intervals at the
+        page's simultaneous level (``full_sim_low, full_sim_high, step_sim_low,
+        step_sim_high``), ``observed`` (the series' total count), ``true_level_rr`` and
         ``true_averted``.
     level
         Interval level (0.95).
@@ -396,12 +398,40 @@ class CoverageStudy:
         Test level (0.05).
     model
         The ITS specification fitted.
+    family
+        Level of each of the page's simultaneous averted intervals.
     """
 
     runs: pd.DataFrame
     level: float
     alpha: float
     model: dict[str, Any]
+    family: float = 0.95
+
+    _FAMILY = "all the page's simultaneous averted intervals cover the truth"
+
+    def page_family_covers(self) -> pd.Series:
+        """Per seed, whether every averted interval the page shows contains its truth.
+
+        The page's key series are the treated authority, the area total and the
+        untouched authority with the most offences (in that draw); each shows the
+        averted count by the step and, with a slope change, by step and slope, at the
+        simultaneous level ``family``.
+
+        Returns
+        -------
+        pandas.Series
+            Boolean, indexed by seed.
+        """
+        r = self.runs
+        un = r[r["role"] == "untouched"]
+        largest = un.loc[un.groupby("seed")["observed"].idxmax()]
+        keyed = pd.concat([r[r["role"].isin(["treated", "total"])], largest])
+        t = keyed["true_averted"]
+        ok = (keyed["step_sim_low"] <= t) & (t <= keyed["step_sim_high"])
+        if keyed["slope_p"].notna().any():
+            ok &= (keyed["full_sim_low"] <= t) & (t <= keyed["full_sim_high"])
+        return ok.groupby(keyed["seed"]).all()
 
     @property
     def n_seeds(self) -> int:
@@ -445,6 +475,10 @@ class CoverageStudy:
                 self.alpha, ("treated", "untouched"))
         add("level-change test p < alpha (false positive)", r["level_p"] < self.alpha,
             self.alpha, ("untouched",))
+        fam = self.page_family_covers()
+        lo, hi = _wilson(int(fam.sum()), len(fam))
+        rows.append({"measure": self._FAMILY, "role": "key series", "n": len(fam),
+                     "rate": float(fam.mean()), "low": lo, "high": hi, "nominal": self.level})
         return pd.DataFrame(rows)
 
     def table(self) -> pd.DataFrame:
@@ -457,7 +491,8 @@ class CoverageStudy:
             (``Fits`` is the number of simulated series analysed, not a count of events).
         """
         names = {"treated": "treated authority", "total": "area total",
-                 "untouched": "untouched authorities"}
+                 "untouched": "untouched authorities",
+                 "key series": "treated, total and largest untouched (per draw)"}
         s = self.summary()
         return pd.DataFrame({
             "Check": s["measure"].str.replace(" < alpha", f" < {self.alpha:g}", regex=False),
@@ -495,7 +530,10 @@ class CoverageStudy:
             f"and {rate(full, 'total')} for the area total. Of {len(un):,} fits to untouched "
             f"authorities, {rate(f'{test}-change test p < alpha (false positive)', 'untouched')} "
             f"showed a {test} change significant at the {100 * self.alpha:.0f}% level "
-            f"(nominal {100 * self.alpha:.0f}%).")
+            f"(nominal {100 * self.alpha:.0f}%). The page's averted intervals are "
+            f"simultaneous (each at {100 * self.family:.1f}%): all of them contained their "
+            f"truth together in {rate(self._FAMILY, 'key series')} of draws (nominal at "
+            f"least {100 * self.level:.0f}%).")
 
 
 def _wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
@@ -521,23 +559,30 @@ def _batched_cov(X: np.ndarray, Y: np.ndarray, off: np.ndarray, beta: np.ndarray
 
 def _averted_draws(beta: np.ndarray, cov: np.ndarray, X: np.ndarray,
                    counterfactuals: Sequence[np.ndarray], off: np.ndarray, n_draws: int,
-                   seed: int, level: float) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Point, low and high total averted counts as `ITSResults.averted()` computes them.
+                   seed: int, levels: Sequence[float]
+                   ) -> list[tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]]:
+    """Point and (low, high) per level of total averted counts, as `ITSResults.averted()`.
 
-    One set of coefficient draws serves every counterfactual design.
+    One set of coefficient draws serves every counterfactual design and level.
     """
     w, v = np.linalg.eigh((cov + np.transpose(cov, (0, 2, 1))) / 2)
     root = v * np.sqrt(np.clip(w, 0, None))[:, None, :]
     z = np.random.default_rng(seed).standard_normal((n_draws, beta.shape[1]))
     draws = beta[:, None, :] + np.einsum("dk,sjk->sdj", z, root)
-    fitted = np.exp(draws @ X.T + off).sum(axis=2)
+
+    flat = draws.reshape(-1, draws.shape[2])  # one matrix product, not one per seed
+
+    def total(M: np.ndarray) -> np.ndarray:
+        return np.exp((flat @ M.T).reshape(*draws.shape[:2], -1) + off).sum(axis=2)
+
+    fitted = total(X)
     fit_point = np.exp(beta @ X.T + off).sum(axis=1)
-    a = (1 - level) / 2
     out = []
     for Xc in counterfactuals:
-        diff = np.exp(draws @ Xc.T + off).sum(axis=2) - fitted
+        diff = total(Xc) - fitted
         point = np.exp(beta @ Xc.T + off).sum(axis=1) - fit_point
-        out.append((point, np.quantile(diff, a, axis=1), np.quantile(diff, 1 - a, axis=1)))
+        out.append((point, [(np.quantile(diff, (1 - lev) / 2, axis=1),
+                             np.quantile(diff, (1 + lev) / 2, axis=1)) for lev in levels]))
     return out
 
 
@@ -554,10 +599,12 @@ class _ModelDesign:
     tdist: Any
     q: float
     level: float
+    family: float
 
     @classmethod
     def build(cls, months: pd.DatetimeIndex, population: np.ndarray, counts: np.ndarray,
-              start: pd.Timestamp, spec: Mapping[str, Any], level: float) -> _ModelDesign:
+              start: pd.Timestamp, spec: Mapping[str, Any], level: float,
+              family: float | None = None) -> _ModelDesign:
         """Take the design the engine builds (`lvrn_analysis.its.fit_its()`) for a layout."""
         from scipy import stats
 
@@ -578,7 +625,8 @@ class _ModelDesign:
         return cls(X=X, Xcf=res.counterfactual_design.to_numpy(dtype=float), Xstep=Xstep,
                    post=res.predictions["post"].to_numpy(dtype=bool), level_col=lvl,
                    slope_col=cols.index(slopes[0]) if slopes else None, tdist=tdist,
-                   q=float(tdist.ppf(1 - (1 - level) / 2)), level=level)
+                   q=float(tdist.ppf(1 - (1 - level) / 2)), level=level,
+                   family=level if family is None else family)
 
     def analyse(self, Y: np.ndarray, off: np.ndarray, *, n_draws: int, seed: int
                 ) -> dict[str, np.ndarray]:
@@ -588,8 +636,9 @@ class _ModelDesign:
         X, post, j = self.X, self.post, self.level_col
         beta, se = batched_fit(X, Y, offset=off, family="quasipoisson")
         cov = _batched_cov(X, Y, off, beta)
-        full, step = _averted_draws(beta, cov, X[post], [self.Xcf[post], self.Xstep[post]],
-                                    off[post], n_draws, seed, self.level)
+        (fp, full), (sp, step) = _averted_draws(
+            beta, cov, X[post], [self.Xcf[post], self.Xstep[post]], off[post], n_draws, seed,
+            (self.level, self.family))
         k = self.slope_col
         nan = np.full(len(beta), np.nan)
         return {
@@ -599,14 +648,16 @@ class _ModelDesign:
             "slope_rr_year": np.exp(12 * beta[:, k]) if k is not None else nan,
             "slope_p": 2 * self.tdist.sf(np.abs(beta[:, k] / se[:, k])) if k is not None
             else nan,
-            "averted_full": full[0], "full_low": full[1], "full_high": full[2],
-            "averted_step": step[0], "step_low": step[1], "step_high": step[2],
+            "averted_full": fp, "full_low": full[0][0], "full_high": full[0][1],
+            "averted_step": sp, "step_low": step[0][0], "step_high": step[0][1],
+            "full_sim_low": full[1][0], "full_sim_high": full[1][1],
+            "step_sim_low": step[1][0], "step_sim_high": step[1][1],
         }
 
 
 def truth_coverage(area: AreaConfig, *, n_seeds: int = 200, first_seed: int = 1,
                    kept: pd.DataFrame | None = None, model: Mapping[str, Any] | None = None,
-                   framework: OutcomesFramework | None = None, n_draws: int = 1000,
+                   framework: OutcomesFramework | None = None, n_draws: int | None = None,
                    level: float = 0.95, alpha: float = 0.05) -> CoverageStudy:
     """Check the page's intervals and tests against the truth over many generator seeds.
 
@@ -637,7 +688,8 @@ def truth_coverage(area: AreaConfig, *, n_seeds: int = 200, first_seed: int = 1,
     framework
         Outcomes framework (the go-live date of the indicator); default the shipped one.
     n_draws
-        Coefficient draws per fit for the averted intervals.
+        Coefficient draws per fit for the averted intervals; default the page's
+        (`lvrn_analysis.story.impact.models.AVERTED_DRAWS`).
     level, alpha
         Interval and test levels.
 
@@ -647,7 +699,11 @@ def truth_coverage(area: AreaConfig, *, n_seeds: int = 200, first_seed: int = 1,
         Per-seed results with `CoverageStudy.summary()`.
     """
     from lvrn_analysis.config.geography import monthly_populations
-    from lvrn_analysis.story.impact.models import PRIMARY_MODEL
+    from lvrn_analysis.story.impact.models import (
+        AVERTED_DRAWS,
+        PRIMARY_MODEL,
+        simultaneous_level,
+    )
     from lvrn_analysis.synthetic import police as gen
 
     fw = framework if framework is not None else load_framework()
@@ -672,8 +728,11 @@ def truth_coverage(area: AreaConfig, *, n_seeds: int = 200, first_seed: int = 1,
                                                    values="population")
            .reindex(index=codes, columns=months))
     start = ind.intervention_start
+    # the page shows the averted counts of three key series (treated, total, largest
+    # untouched), two per series with a slope change: simultaneous intervals over them
+    family = simultaneous_level(3 * (2 if spec.get("slope_change", True) else 1), level)
     design = _ModelDesign.build(months, pop.iloc[0].to_numpy(dtype=float),
-                                np.round(mu.iloc[0].to_numpy()), start, spec, level)
+                                np.round(mu.iloc[0].to_numpy()), start, spec, level, family)
     seeds = np.arange(first_seed, first_seed + n_seeds)
     draws = np.stack([gen.draw_counts(mu.to_numpy(), np.random.default_rng(int(s)))
                       for s in seeds]).astype(float)  # (seed, authority, month)
@@ -683,9 +742,10 @@ def truth_coverage(area: AreaConfig, *, n_seeds: int = 200, first_seed: int = 1,
     series.append((TOTAL_CODE, draws.sum(axis=1), pop.to_numpy(dtype=float).sum(axis=0)))
     out = []
     for code, Y, p in series:
-        row = design.analyse(Y, np.log(p), n_draws=n_draws, seed=first_seed)
+        row = design.analyse(Y, np.log(p), seed=first_seed,
+                             n_draws=AVERTED_DRAWS if n_draws is None else n_draws)
         row.update({
-            "seed": seeds, "area_code": code,
+            "seed": seeds, "area_code": code, "observed": Y.sum(axis=1),
             "role": ("total" if code == TOTAL_CODE else "treated" if code in treated
                      else "untouched"),
             "true_level_rr": (implied_total_rr(pd.DataFrame(), eff, ind.id)
@@ -696,7 +756,8 @@ def truth_coverage(area: AreaConfig, *, n_seeds: int = 200, first_seed: int = 1,
         out.append(pd.DataFrame(row))
     cols = ["seed", "area_code", "role", "level_rr", "level_low", "level_high", "level_p",
             "slope_rr_year", "slope_p", "averted_full", "full_low", "full_high",
-            "averted_step", "step_low", "step_high", "true_level_rr", "true_averted"]
+            "averted_step", "step_low", "step_high", "full_sim_low", "full_sim_high",
+            "step_sim_low", "step_sim_high", "observed", "true_level_rr", "true_averted"]
     runs = pd.concat(out, ignore_index=True)[cols].sort_values(
         ["seed", "area_code"], kind="stable").reset_index(drop=True)
-    return CoverageStudy(runs=runs, level=level, alpha=alpha, model=spec)
+    return CoverageStudy(runs=runs, level=level, alpha=alpha, model=spec, family=family)

@@ -15,9 +15,10 @@ the modules here compute what comes from the data:
 * `lvrn_analysis.story.interventions.monitoring` — `value_of()`, `fill()`,
   `proportions()` (every "x of n" figure with its Wilson 95 % interval, Wilson 1927;
   Newcombe 1998), `programme_figures()` and the page's overview sentences;
-* `lvrn_analysis.story.interventions.logic_models` — `logic_model_mermaid()` /
-  `logic_model_markdown()`: the logic model as a Mermaid flowchart in a
-  ```` ```{mermaid} ```` fenced block;
+* `lvrn_analysis.story.interventions.logic_models` — `logic_model_figure()`: the logic
+  model drawn as an image at build time (four columns of boxes joined by arrows; no
+  network needed); `logic_model_mermaid()` / `logic_model_markdown()` keep a Mermaid
+  source of the same model for editing;
 * `lvrn_analysis.story.interventions.reach` — `reach_table()` / `reach_figure()`:
   people, staff and schools each programme reached, by unit;
 * `lvrn_analysis.story.interventions.consistency` — `consistency_checks()`: the sums
@@ -49,6 +50,7 @@ from lvrn_analysis.story.interventions.ed_repeat import (
 )
 from lvrn_analysis.story.interventions.logic_models import (
     logic_model_description,
+    logic_model_figure,
     logic_model_markdown,
     logic_model_mermaid,
     mermaid_markdown,
@@ -113,6 +115,7 @@ __all__ = [
     "framework_gap_sentence",
     "framework_links",
     "logic_model_description",
+    "logic_model_figure",
     "logic_model_markdown",
     "logic_model_mermaid",
     "mermaid_markdown",

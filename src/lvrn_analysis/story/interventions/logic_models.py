@@ -1,11 +1,16 @@
-"""Logic models as Mermaid flowcharts, in the fenced form Quarto renders.
+"""Logic models of the Interventions page: drawn as images, or as Mermaid source.
 
-`logic_model_mermaid()` draws a programme's logic model
-(`lvrn_analysis.story.interventions.programmes.PROGRAMMES`) as four stage boxes,
+`logic_model_figure()` draws a programme's logic model
+(`lvrn_analysis.story.interventions.programmes.PROGRAMMES`) as four stage columns,
 inputs → activities → outputs → outcomes, with the output phrases filled from the
-monitoring figures; `logic_model_markdown()` wraps it in a ```` ```{mermaid} ````
-fence (Quarto's diagram notation, which the offline renderer smalldocs renders
-too).
+monitoring figures (`lvrn_analysis.charts.logic_models.logic_model_chart()`). The
+page publishes it like any chart (``nb.figure``): a PNG with alt text written when
+the notebook runs, which both renderers show with no script and no network.
+
+`logic_model_mermaid()` / `logic_model_markdown()` give the same model as a Mermaid
+flowchart in a ```` ```{mermaid} ```` fence, for readers who want to edit the
+diagram; the page no longer uses them, because the offline renderer draws Mermaid
+with a script loaded from a CDN.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from lvrn_analysis.charts import plots
+from lvrn_analysis.charts.logic_models import logic_model_chart
 from lvrn_analysis.story.interventions.monitoring import PLACEHOLDER, fill
-from lvrn_analysis.story.interventions.programmes import PROGRAMMES
+from lvrn_analysis.story.interventions.programmes import PROGRAMMES, REPORT_SOURCE
 
 #: (subgraph id, title, class, node-id prefix) of the four stages.
 _STAGES = (("inputs", "Inputs", "stIn", "in"), ("activities", "Activities", "stAct", "ac"),
@@ -109,6 +116,53 @@ def logic_model_mermaid(df: pd.DataFrame, programme_id: str, *, width: int = 26)
     if classes["fromData"]:
         lines.append(f"  class {','.join(classes['fromData'])} fromData")
     return "\n".join(lines)
+
+
+def _stages(df: pd.DataFrame, programme_id: str) -> tuple[list[tuple[str, list[str]]],
+                                                         set[tuple[int, int]]]:
+    """Return the filled stages and the (stage, item) positions filled from data."""
+    p = PROGRAMMES[programme_id]
+    lm = p.logic_model
+    raw = [("Inputs", list(lm.inputs)), ("Activities", list(lm.activities)),
+           ("Outputs", list(lm.outputs)),
+           ("Outcomes", [f"Short term: {t}" for t in lm.outcomes_short]
+            + [f"Longer term: {t}" for t in lm.outcomes_long])]
+    stages = [(head, [fill(t, df, p.monitoring_ids) for t in items]) for head, items in raw]
+    marked = {(s, i) for s, (_, items) in enumerate(raw) for i, t in enumerate(items)
+              if PLACEHOLDER.search(t)}
+    return stages, marked
+
+
+def logic_model_figure(df: pd.DataFrame, programme_id: str) -> object:
+    """Draw the programme's logic model as a figure (four columns of boxes, arrows between).
+
+    Phrases carrying monitoring figures (filled by
+    `lvrn_analysis.story.interventions.monitoring.fill()`) get a thick vermillion
+    border, explained under the diagram. The alt text reads the model out box by
+    box (`logic_model_description()`).
+
+    Parameters
+    ----------
+    df
+        The ``programme_monitoring`` table.
+    programme_id
+        Key of `PROGRAMMES`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        With title, source line (real data: the published report) and alt text,
+        ready for ``nb.figure(..., sources=["programme_monitoring"])``.
+    """
+    p = PROGRAMMES[programme_id]
+    stages, marked = _stages(df, programme_id)
+    alt = (f"Logic model of {p.name}, drawn as four columns of boxes joined by arrows from "
+           f"left to right. {logic_model_description(df, programme_id)}")
+    return logic_model_chart(
+        stages, title=f"Logic model: {p.name}",
+        source=plots.source_line(f"{REPORT_SOURCE}; logic model reconstructed from its text",
+                                 synthetic=False),
+        alt=alt, highlight=marked)
 
 
 def logic_model_description(df: pd.DataFrame, programme_id: str) -> str:

@@ -64,6 +64,8 @@ from lvrn_analysis.story.methods.dictionary import (
     coverage_matrix,
     coverage_table,
     data_dictionary,
+    ed_code_verification,
+    ed_schema_table,
     sources_overview,
 )
 from lvrn_analysis.story.methods.disclosure_control import (
@@ -126,6 +128,8 @@ __all__ = [
     "coverage_matrix",
     "coverage_table",
     "data_dictionary",
+    "ed_code_verification",
+    "ed_schema_table",
     "disclosure_example",
     "disclosure_example_sentence",
     "docstring_reasons",

@@ -262,3 +262,47 @@ def coverage_matrix() -> pd.DataFrame:
     m = _matrix().rename(columns=SOURCES)
     m.columns.name = None
     return m.reset_index()
+
+
+def ed_schema_table() -> pd.DataFrame:
+    """Return the ED layout for the page: each column, its standard and its status.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``Column, Name in the extract, Standard, Data item, Required, Code list,
+        Name verified, Source`` from `lvrn_analysis.sources.ed_mapping.schema_columns()`.
+    """
+    from lvrn_analysis.sources.ed_mapping import schema_columns
+
+    s = schema_columns().fillna("")
+    return pd.DataFrame({
+        "Column": s["column"], "Name in the extract": s["file_column"],
+        "Standard": s["standard"], "Data item": s["data_item"], "Required": s["required"],
+        "Code list": s["code_list"], "Name verified": s["verified"], "Source": s["source"],
+    })
+
+
+def ed_code_verification() -> pd.DataFrame:
+    """Return how many codes of each ED code list were verified, and against what.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per code list: ``Code list``, ``Codes`` and the codes by verification
+        status (``Verified``: against the official reference set; ``From a named
+        secondary source``; ``From an unidentified file``; ``Not verified``), from
+        `lvrn_analysis.sources.ed_mapping.code_list()`.
+    """
+    from lvrn_analysis.sources.ed_mapping import code_list
+
+    codes = code_list()
+    status = {"verified": "Verified", "secondary": "From a named secondary source",
+              "unidentified": "From an unidentified file", "no": "Not verified"}
+    unknown = set(codes["verified"]) - set(status)
+    if unknown:
+        raise ValueError(f"ed_codes.csv: unknown verification status {sorted(unknown)}")
+    wide = (codes.groupby(["field", "verified"]).size().unstack(fill_value=0)
+            .reindex(columns=list(status), fill_value=0).rename(columns=status))
+    wide.insert(0, "Codes", wide.sum(axis=1))
+    return wide.rename_axis("Code list").reset_index().rename_axis(None, axis=1)

@@ -20,19 +20,10 @@ from matplotlib.ticker import FuncFormatter
 from lvrn_analysis.charts import plots
 from lvrn_analysis.processed.store import manifest, processed_dir
 from lvrn_analysis.sources import police
+from lvrn_analysis.sources.records import STRUCTURAL_REASONS
 from lvrn_analysis.sources.registry import sources
 from lvrn_analysis.story.methods.build_manifest import spec_for_table
 from lvrn_analysis.story.methods.dictionary import source_module
-
-#: Reasons of `lvrn_analysis.sources.reading.read_csv_table()` (structural problems).
-STRUCTURAL_REASONS: dict[str, str] = {
-    "truncated_record": "the file ends inside a quoted field (a truncated last record)",
-    "malformed_record": "a record is not valid CSV: a quoted field is not closed or is "
-                        "followed by stray text",
-    "empty_row": "a record whose fields are all empty",
-    "wrong_field_count": "a record with a different number of fields from the header "
-                         "(truncated line or stray delimiter)",
-}
 
 #: Meanings of reason codes whose module docstring gives none (by code; the same
 #: code means the same check in every source).
