@@ -196,17 +196,48 @@ def test_header_constant_is_the_published_header():
     assert list(ct.HEADER) == PUBLISHED
 
 
-def test_other_forces_rows_are_quarantined_not_dropped(tmp_path, area):
-    """A national file holds every force: other forces' rows are accounted for as outside_area."""
+def test_a_national_table_keeps_other_forces_as_comparators(tmp_path, area):
+    """A national file holds every force: with the area's force and at least ten forces in
+    all, the other forces' rows are comparators (kept, in_area false, no authority)."""
     sheet = "2018_19"
     rows = _rows(sheet, quarters=1)
-    other = [[_fy(sheet), 1, "Cumbria", "Carlisle", "Assault with injury",
-              "Violence against the person", "Violence with injury", "8N", 1234]]
+    forces = [("Cumbria", "Carlisle"), ("Merseyside", "Liverpool"), ("Cheshire", "Chester"),
+              ("Cleveland", "Hartlepool"), ("Durham", "Darlington"),
+              ("Greater Manchester", "Bolton"), ("Humberside", "Hull"),
+              ("Northumbria", "Newcastle"), ("West Yorkshire", "Leeds")]
+    other = [[_fy(sheet), 1, f, c, "Assault with injury", "Violence against the person",
+              "Violence with injury", "8N", f"{1000 + i:,}"] for i, (f, c) in enumerate(forces)]
     res = ct.load_crime_table(
         _workbook(tmp_path / "prc-csp-mar16-dec24-tables-240425.xlsx", {sheet: rows + other}),
         area)[0]
     res.check_accounting()
-    assert res.rows_in == len(rows) + 1
+    assert res.rows_in == len(rows) + len(forces) and res.rows_rejected == 0
+    k = res.kept
+    assert int(k["in_area"].sum()) == len(rows)
+    comp = k[~k["in_area"]].sort_values("offences")
+    assert comp["force_name"].tolist() == [f for f, _ in forces]
+    assert comp["offences"].tolist() == [1000 + i for i in range(len(forces))]
+    assert comp["la_code"].isna().all()
+    assert any("9 row(s) of 9 other force(s) kept as comparators" in n for n in res.notes)
+    # one force fewer is not a national table: the stray forces' rows are quarantined
+    res = ct.load_crime_table(
+        _workbook(tmp_path / "prc-csp-mar16-dec24-tables-240425.xlsx",
+                  {sheet: rows + other[:-1]}), area)[0]
+    res.check_accounting()
+    assert res.rows_rejected == len(forces) - 1
+    assert set(res.rejected["reason"]) == {"outside_area"}
+
+
+def test_a_sheet_without_the_areas_force_is_quarantined_not_dropped(tmp_path, area):
+    """A file holding only other forces is the wrong file: every row is outside_area."""
+    sheet = "2018_19"
+    other = [[_fy(sheet), 1, "Cumbria", "Carlisle", "Assault with injury",
+              "Violence against the person", "Violence with injury", "8N", 1234]]
+    res = ct.load_crime_table(
+        _workbook(tmp_path / "prc-csp-mar16-dec24-tables-240425.xlsx", {sheet: other}),
+        area)[0]
+    res.check_accounting()
+    assert res.rows_in == 1 and res.kept.empty
     assert res.rejected["reason"].tolist() == ["outside_area"]
     assert "'Cumbria'" in res.rejected["detail"].item()
 

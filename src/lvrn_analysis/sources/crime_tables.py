@@ -44,8 +44,13 @@ Variations also read (columns are matched by name, never by position):
 CSPs are joined **by name** to ONS local-authority codes through
 ``reference/crime_tables/csp_lookup.csv`` (in Lancashire every authority is a CSP;
 Blackburn with Darwen and Blackpool are unitary); ``Unassigned`` rows are kept with no
-authority. The tables cover every force in England and Wales: rows of forces other than
-the area's are quarantined as ``outside_area`` (counted, never silently dropped).
+authority. The published tables cover every force in England and Wales (43 forces). In a
+*national* sheet (one holding the area's force and at least `NATIONAL_MIN_FORCES` forces
+in all) the other forces' rows are valid data, not errors: they are kept as comparators
+with ``in_area`` false (no authority is assigned to them, and a note says how many forces
+and rows), so a national table loads with 0 rows rejected. Anywhere else, a row of
+another force is a stray row in the area's extract, or the file is the wrong one: it is
+quarantined as ``outside_area`` (counted, never silently dropped).
 
 Offence codes are mapped to the LVRN serious-violence definition with
 ``reference/crime_tables/offence_codes.csv`` (see `lvrn_analysis.story.serious_violence`);
@@ -134,6 +139,8 @@ SCHEMA: dict[str, tuple[str, str]] = {
     "la_code": ("str", "ONS code of the CSP's authority; missing for Unassigned"),
     "la_name": ("str", "authority name; missing for Unassigned"),
     "unassigned": ("bool", "row is the force's Unassigned remainder"),
+    "in_area": ("bool", "row is of the area's force (false: another force's row of a "
+                        "national table, kept as a comparator)"),
     "offence_code": ("str", "Home Office offence code, e.g. '8N', '4.10'"),
     "offence_description": ("str", "as published (missing if blank)"),
     "offence_group": ("str", "as published"),
@@ -148,6 +155,11 @@ SCHEMA: dict[str, tuple[str, str]] = {
     "file": ("str", "file label"),
     "row": ("int64", "data-row number within the sheet (header excluded)"),
 }
+
+
+#: A sheet with rows of at least this many forces (the area's among them) is a national
+#: table, whose other forces are kept as comparators (England and Wales have 43 forces).
+NATIONAL_MIN_FORCES = 10
 
 
 @functools.cache
@@ -371,9 +383,12 @@ def _validate(table: CsvTable, area: AreaConfig, sheet: str, numeric_code: pd.Se
                     desc, " (expected '", raw(code.map(ref["offence_description"])),
                     "'; was the code damaged, e.g. 4.10 read as 4.1?)"))
     force = norm_force(df["force_name"])
-    chk.reject(force != norm_force(area.force), "outside_area",
+    in_area = force == norm_force(area.force)
+    national = bool(in_area.any()) and force[force != ""].nunique() >= NATIONAL_MIN_FORCES
+    chk.reject(~in_area & (not national), "outside_area",
                lazy("column 'Force Name': ", df["force_name"],
-                    f" is not the area's force ({area.force})"))
+                    f" is not the area's force ({area.force}) in a sheet that is not a "
+                    f"national table (rows of at least {NATIONAL_MIN_FORCES} forces)"))
     look = csp_lookup()
     look = look[norm_force(look["force_name"]) == norm_force(area.force)]
     by_name = dict(zip(norm_name(look["csp_name"]), look["la_code"], strict=True))
@@ -384,8 +399,8 @@ def _validate(table: CsvTable, area: AreaConfig, sheet: str, numeric_code: pd.Se
         by_name.setdefault(norm_name(la_n), la_c)  # a CSP named exactly as its authority
     cname = norm_name(df["csp_name"])
     unassigned = cname.isin(_UNASSIGNED)
-    la_code = cname.map(by_name)
-    chk.reject(~unassigned & la_code.isna(), "unknown_csp",
+    la_code = cname.map(by_name).where(in_area)  # another force's CSP: no authority
+    chk.reject(in_area & ~unassigned & la_code.isna(), "unknown_csp",
                lazy("column 'CSP Name': ", df["csp_name"],
                     " is not a CSP of the area (see reference/crime_tables/csp_lookup.csv)"))
     chk.reject_repeated_rows(df, _ORDER)
@@ -416,6 +431,7 @@ def _validate(table: CsvTable, area: AreaConfig, sheet: str, numeric_code: pd.Se
     names = local_authorities().set_index("la_code")["la_name"]
     out["la_name"] = out["la_code"].map(names).astype("str")
     out["unassigned"] = unassigned.loc[idx]
+    out["in_area"] = in_area.loc[idx].astype(bool)
     out["offence_code"] = code.loc[idx]
     for c in ("offence_description", "offence_group", "offence_subgroup"):
         out[c] = k[c].where(k[c] != "").astype("str")
@@ -431,9 +447,13 @@ def _validate(table: CsvTable, area: AreaConfig, sheet: str, numeric_code: pd.Se
     out = out.sort_values(["period_start", "la_code", "offence_code", "row"],
                           na_position="last", kind="stable")
     notes = list(table.notes)
-    n_un = int(out["unassigned"].sum())
+    n_un = int((out["unassigned"] & out["in_area"]).sum())
     if n_un:
         notes.append(f"{n_un} 'Unassigned' row(s) kept with no local authority")
+    others = out.loc[~out["in_area"], "force_name"]
+    if len(others):
+        notes.append(f"{len(others):,} row(s) of {others.nunique()} other force(s) kept as "
+                     f"comparators (in_area false; a national table)")
     unknown = sorted(set(out["offence_code"]) - known)
     if unknown:
         notes.append(f"{len(unknown)} offence code(s) not in offence_codes.csv, classed as "
