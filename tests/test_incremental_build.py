@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import pickle
 import shutil
 from pathlib import Path
@@ -28,6 +29,7 @@ import pytest
 from lvrn_analysis.config.areas import load_area
 from lvrn_analysis.processed import build as build_mod
 from lvrn_analysis.processed import cache as cache_mod
+from lvrn_analysis.processed import packs
 from lvrn_analysis.processed.build import build
 from lvrn_analysis.processed.splice import decode, encode, read_parts, splice
 from lvrn_analysis.sources.police import ingestion, workers
@@ -208,7 +210,7 @@ def packed(folder: Path) -> dict[str, object]:
     """Every entry of every pack, unpickled (geo records still in the pack's table)."""
     out = {}
     for p in pack_files(folder):
-        pack = cache_mod.read_pack(p)
+        pack = packs.read_pack(p)
         for key, (off, n, _, _) in pack.entries.items():
             out[key] = pickle.loads(pack.view([off, n]))
     return out
@@ -216,13 +218,13 @@ def packed(folder: Path) -> dict[str, object]:
 
 def police_pack(folder: Path) -> Path:
     [path] = [p for p in pack_files(folder) if any(
-        m is not None for *_, m in cache_mod.read_pack(p).entries.values())]
+        m is not None for *_, m in packs.read_pack(p).entries.values())]
     return path
 
 
 def file_entries(path: Path) -> list[str]:
     """Keys of a police pack's file entries (finished months have no geo maps)."""
-    return [k for k, v in cache_mod.read_pack(path).entries.items() if v[3] is not None]
+    return [k for k, v in packs.read_pack(path).entries.items() if v[3] is not None]
 
 
 def flip(path: Path, at: int) -> None:
@@ -235,12 +237,12 @@ def test_one_pack_per_table_and_records_stored_once(tmp_path):
     folder = make_folder(tmp_path, ALL)
     run(folder)
     assert not (folder / "out" / cache_mod.CACHE_DIR / "entries").exists()  # gathered
-    pack = cache_mod.read_pack(police_pack(folder))
+    pack = packs.read_pack(police_pack(folder))
     files = {k: v for k, v in pack.entries.items() if v[3] is not None}
     assert len(files) == len(ALL)
     months = [pickle.loads(pack.view(v[:2])) for v in pack.entries.values() if v[3] is None]
     assert sorted(len(m["records"]) for m in months) == [1, 1, 2]  # one entry per month
-    geo = pickle.loads(pack.view(pack.geo))
+    geo = pack.records()
     assert len(geo) == len(set(geo)) > 100  # each (authority, LSOA, status) once
     for off, n, _, maps in files.values():
         entry = pickle.loads(pack.view([off, n]))
@@ -252,7 +254,7 @@ def test_corrupted_entry_is_ignored_with_a_note(clean, tmp_path, count_reads):
     folder = make_folder(tmp_path, ALL)
     run(folder)
     for p in pack_files(folder):
-        pack = cache_mod.read_pack(p)
+        pack = packs.read_pack(p)
         for off, n, _, _ in pack.entries.values():
             flip(p, pack.base + off + n - 10)  # one flipped byte in every entry
     count_reads.clear()
@@ -281,11 +283,13 @@ def test_finished_months_are_reused_without_decoding_file_entries(clean, tmp_pat
     assert_same_outputs(clean, folder)
 
 
-def test_added_month_rebuilds_the_shared_row_group_from_cached_months(clean, tmp_path,
-                                                                      monkeypatch, count_reads):
-    folder = make_folder(tmp_path, ALL[:2] + [LEICS])
+def add_last_month(folder: Path, monkeypatch, count_reads) -> list[int]:
+    """Build ``folder`` as it is, add the last month, build again (reading that file only).
+
+    Returns the cached months whose kept blocks' codes had to be made again.
+    """
     run(folder)
-    make_folder(tmp_path, ALL)
+    make_folder(folder, ALL)
     made: list[int] = []
     real = ingestion._month_arrays
     monkeypatch.setattr(ingestion, "_month_arrays",
@@ -293,7 +297,76 @@ def test_added_month_rebuilds_the_shared_row_group_from_cached_months(clean, tmp
     count_reads.clear()
     run(folder)
     assert count_reads == [lancs(MONTHS[2])]
+    return made
+
+
+def test_added_month_copies_every_earlier_row_group(clean, tmp_path, monkeypatch,
+                                                    count_reads):
+    """Row groups end at a month's end, so a month added last re-encodes no earlier rows."""
+    folder = make_folder(tmp_path, ALL[:2] + [LEICS])
+    made = add_last_month(folder, monkeypatch, count_reads)
+    assert made == []  # no cached month's codes were needed
+    meta = pq.ParquetFile(folder / "out" / "police_street.parquet").metadata
+    col = meta.schema.names.index("month")
+    new = [i for i in range(meta.num_row_groups)
+           if str(meta.row_group(i).column(col).statistics.max).startswith(MONTHS[2])]
+    assert new and all(str(meta.row_group(i).column(col).statistics.min).startswith(MONTHS[2])
+                       for i in new)  # the new month's row groups hold that month only
+    copied = meta.num_row_groups - len(new)
+    assert last_build(folder)["row_groups_copied"]["police_street"] == \
+        f"{copied} of {meta.num_row_groups}"
+    assert_same_outputs(clean, folder)
+
+
+def test_added_month_rebuilds_a_shared_row_group_from_cached_months(tmp_path, monkeypatch,
+                                                                    count_reads):
+    """Months smaller than the floor share a row group, rebuilt from the cached months."""
+    monkeypatch.setattr(build_mod, "KEPT_CHUNK_ROWS", 1 << 20)  # floor 65,536: one row group
+    reference = make_folder(tmp_path / "clean", ALL)
+    run(reference, cache=False)
+    folder = make_folder(tmp_path / "inc", ALL[:2] + [LEICS])
+    made = add_last_month(folder, monkeypatch, count_reads)
     assert made  # a row group mixing cached and new months was encoded again
+    assert pq.ParquetFile(folder / "out" / "police_street.parquet").metadata.num_row_groups == 1
+    assert_same_outputs(reference, folder)
+
+
+def test_added_month_is_appended_to_the_pack(clean, tmp_path, count_reads):
+    """A build that used every packed entry appends the new ones; the old bytes stay."""
+    folder = make_folder(tmp_path, ALL[:2] + [LEICS])
+    run(folder)
+    path = police_pack(folder)
+    before = path.read_bytes()
+    make_folder(tmp_path, ALL)
+    run(folder)
+    after = path.read_bytes()
+    assert after.startswith(before) and len(after) > len(before)  # appended, not rewritten
+    pack = packs.read_pack(path)
+    assert pack.dead == packs.read_pack_bytes(before).tail  # the old index, unread
+    assert len(pack.maps) == 2  # one maps section more (and geo records only if new ones)
+    assert len(file_entries(path)) == len(ALL)
+    count_reads.clear()
+    rep = run(folder)  # everything from the appended pack
+    assert count_reads == [] and rep.cache["notes"] == []
+    assert path.read_bytes() == after  # nothing new: the pack was not written
+    assert_same_outputs(clean, folder)
+    (folder / "raw" / "police" / ALL[0]).unlink()  # an entry unused: written anew
+    run(folder)
+    pack = packs.read_pack(path)
+    assert pack.dead == 0 and len(pack.geo) == 1
+    assert set(pack.map_array().tolist()) == set(range(len(pack.records())))
+
+
+def test_unfinished_append_is_ignored_with_a_note(clean, tmp_path, count_reads):
+    folder = make_folder(tmp_path, ALL)
+    run(folder)
+    path = police_pack(folder)
+    with open(path, "ab") as fh:  # a build stopped while appending
+        fh.write(b"\0" * 1000)
+    count_reads.clear()
+    rep = run(folder)
+    assert sorted(count_reads) == sorted(ALL)
+    assert any("pack of police_street ignored" in n for n in rep.cache["notes"])
     assert_same_outputs(clean, folder)
 
 
@@ -301,7 +374,7 @@ def test_corrupted_month_entry_is_ignored_with_a_note(clean, tmp_path, count_rea
     folder = make_folder(tmp_path, ALL)
     run(folder)
     p = police_pack(folder)
-    pack = cache_mod.read_pack(p)
+    pack = packs.read_pack(p)
     for off, n, _, maps in pack.entries.values():
         if maps is None:  # a finished month
             flip(p, pack.base + off + n - 10)
@@ -318,14 +391,25 @@ def test_corrupted_geo_table_or_header_is_ignored_with_a_note(clean, tmp_path, c
     folder = make_folder(tmp_path, ALL)
     run(folder)
     path = police_pack(folder)
-    pack = cache_mod.read_pack(path)
-    flip(path, pack.base + pack.geo[0] + 5)
+    pack = packs.read_pack(path)
+    flip(path, pack.base + pack.geo[0][0] + 5)
+    count_reads.clear()
+    rep = run(folder)  # the finished months need no geo table: nothing read, no note yet
+    assert count_reads == [] and rep.cache["notes"] == []
+    assert_same_outputs(clean, folder)
+    pack = packs.read_pack(path)
+    for off, n, _, maps in pack.entries.values():
+        if maps is None:  # the finished months damaged too: the files' entries are needed
+            flip(path, pack.base + off + n - 10)
     count_reads.clear()
     rep = run(folder)
     assert sorted(count_reads) == sorted(ALL)
     assert [n for n in rep.cache["notes"] if "geo table" in n and "checksum" in n]
     assert_same_outputs(clean, folder)
-    flip(police_pack(folder), len(cache_mod._PACK_MAGIC) + 80)  # in the header
+    count_reads.clear()
+    rep = run(folder)  # written anew: all good again
+    assert count_reads == [] and rep.cache["notes"] == []
+    flip(police_pack(folder), -packs.TRAILER - 40)  # in the index
     count_reads.clear()
     rep = run(folder)
     assert sorted(count_reads) == sorted(ALL)
@@ -337,14 +421,13 @@ def test_entry_with_foreign_code_is_not_unpickled(tmp_path, count_reads):
     folder = make_folder(tmp_path, ALL[:1])
     run(folder)
     path = police_pack(folder)
-    pack = cache_mod.read_pack(path)
+    pack = packs.read_pack(path)
     marker = tmp_path / "executed"
     payload = pickle.dumps(_Evil(str(marker)))
     assert len(pack.entries) == 2  # the file's entry and its finished month's
     entries = [(key, payload, hashlib.sha256(payload).hexdigest(), pack.entries[key][3])
                for key in pack.entries]
-    cache_mod._write_pack(path, entries, pickle.loads(pack.view(pack.geo)),
-                          np.frombuffer(pack.view(pack.maps), dtype="<i4"))
+    packs.write_pack(path, entries, pack.records(), pack.map_array())
     count_reads.clear()
     rep = run(folder)
     assert not marker.exists()
@@ -357,10 +440,9 @@ def test_entry_file_of_an_unfinished_build_is_used_or_ignored(clean, tmp_path, c
     folder = make_folder(tmp_path, ALL)
     run(folder)
     path = police_pack(folder)
-    pack = cache_mod.read_pack(path)
+    pack = packs.read_pack(path)
     scope = cache_mod.ScopedCache(path.parents[1], path.stem, "police_street", None)
-    geo = pickle.loads(pack.view(pack.geo))
-    maps = np.frombuffer(pack.view(pack.maps), dtype="<i4")
+    geo, maps = pack.records(), pack.map_array()
     keys = sorted(k for k, v in pack.entries.items() if v[3] is not None)  # files, not months
     for key in keys:  # as files, the way the readers write them
         off, n, _, spans = pack.entries[key]
@@ -400,6 +482,58 @@ def test_worker_processes_give_the_same_outputs(clean, tmp_path, monkeypatch, co
     assert_same_outputs(clean, folder)
 
 
+def test_touched_files_are_hashed_by_the_workers_and_taken_from_the_cache(
+        clean, tmp_path, monkeypatch):
+    """A file whose stat changed is hashed by the worker that would read it; same bytes:
+    its entry is used, nothing is parsed, and the new stat is remembered."""
+    monkeypatch.setenv("LVRN_WORKERS", "2")
+    monkeypatch.setattr(workers, "POLICE_PARALLEL_FILES", 1)
+    folder = make_folder(tmp_path, ALL)
+    run(folder)
+    for p in (folder / "raw" / "police").iterdir():
+        os.utime(p, ns=(p.stat().st_atime_ns, p.stat().st_mtime_ns + 10**9))
+    log = tmp_path / "parsed.txt"  # written by whichever process parses a file
+    real_iter, real_load = workers.iter_fast, workers.load_fast
+
+    def logging_iter(path, area, index=None):
+        with open(log, "a") as fh:
+            fh.write(f"{os.getpid()} {Path(path).name}\n")
+        return real_iter(path, area, index)
+
+    def logging_load(data, label, *args):
+        with open(log, "a") as fh:
+            fh.write(f"{os.getpid()} {label}\n")
+        return real_load(data, label, *args)
+
+    monkeypatch.setattr(workers, "iter_fast", logging_iter)  # inherited by the forked workers
+    monkeypatch.setattr(workers, "load_fast", logging_load)
+    rep = run(folder)
+    assert not log.exists()  # every touched file hashed, found, not parsed
+    assert sorted(police_from_cache(folder)) == sorted(f"raw/police/{n}" for n in ALL)
+    assert rep.cache["notes"] == []
+    assert_same_outputs(clean, folder)
+    hashes = json.loads((folder / "out" / cache_mod.CACHE_DIR / "hashes.json").read_text())
+    for p in (folder / "raw" / "police").iterdir():  # the new stats, with the right hash
+        st = p.stat()
+        assert hashes[str(p.resolve())][:2] == [st.st_size, st.st_mtime_ns]
+        assert hashes[str(p.resolve())][4] == hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test_a_new_file_is_hashed_by_its_worker(clean, tmp_path, monkeypatch):
+    monkeypatch.setenv("LVRN_WORKERS", "2")
+    monkeypatch.setattr(workers, "POLICE_PARALLEL_FILES", 1)
+    folder = make_folder(tmp_path, ALL[:2] + [LEICS])
+    run(folder)
+    make_folder(tmp_path, ALL)
+    rep = run(folder)
+    assert last_build(folder)["inputs_read"]["police_street"] == 1
+    assert rep.cache["notes"] == []
+    assert_same_outputs(clean, folder)
+    rep = run(folder)  # its stat and hash remembered: nothing read
+    assert last_build(folder)["inputs_read"].get("police_street", 0) == 0
+    assert_same_outputs(clean, folder)
+
+
 def test_no_cache_option_on_the_command_line(tmp_path):
     from lvrn_analysis.cli import main
 
@@ -421,9 +555,8 @@ def test_unused_entries_are_removed(tmp_path):
     after = packed(folder)
     # the file's entry and its finished month's are gone
     assert len(after) == len(before) - 2 and set(after) < set(before)
-    pack = cache_mod.read_pack(police_pack(folder))  # only records still referred to
-    maps = np.frombuffer(pack.view(pack.maps), dtype="<i4")
-    assert set(maps.tolist()) == set(range(len(pickle.loads(pack.view(pack.geo)))))
+    pack = packs.read_pack(police_pack(folder))  # only records still referred to
+    assert set(pack.map_array().tolist()) == set(range(len(pack.records())))
 
 
 # ----------------------------------------------------------------------- splicing

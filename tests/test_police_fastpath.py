@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from lvrn_analysis.config.areas import (
@@ -368,7 +369,8 @@ def test_area_index_prefix_rule_matches_geography():
 # ------------------------------------------------------------------ build tables
 
 
-def reference_tables(paths, area, out: Path, stem="police_street", origin="real"):
+def reference_tables(paths, area, out: Path, stem="police_street", origin="real",
+                     chunk_rows=B.KEPT_CHUNK_ROWS):
     """The frame path of the build on reference loads (as before the fast path)."""
     results = []
     for p in paths:
@@ -377,7 +379,7 @@ def reference_tables(paths, area, out: Path, stem="police_street", origin="real"
             B._relabel_result(r)
             results.append(r)
     report = B.BuildReport()
-    kept = B._KeptWriter(out / f"{stem}.parquet", origin)
+    kept = B._KeptWriter(out / f"{stem}.parquet", origin, chunk_rows)
     B._police_outputs(police.ingest_results(results, kept), kept, out, stem, report, origin)
     return report
 
@@ -444,6 +446,41 @@ def test_build_tables_in_small_row_groups(tmp_path, monkeypatch, overlap_inputs)
     fast = fast_tables(overlap_inputs, lancs(), tmp_path / "fast", stream=True, parallel=False,
                        chunk_rows=997, monkeypatch=monkeypatch)
     assert_same_tables(tmp_path / "ref", ref, tmp_path / "fast", fast, same_bytes=False)
+
+
+@pytest.mark.parametrize("chunk_rows", [997, 4_096, 50_000])
+def test_small_row_groups_same_bytes_both_paths(tmp_path, monkeypatch, overlap_inputs,
+                                                chunk_rows):
+    """Row groups cut at month ends (`group_sizes()`): the same bytes streamed or whole."""
+    monkeypatch.chdir(tmp_path)
+    ref = reference_tables(overlap_inputs, lancs(), tmp_path / "ref", chunk_rows=chunk_rows)
+    fast = fast_tables(overlap_inputs, lancs(), tmp_path / "fast", stream=True, parallel=False,
+                       chunk_rows=chunk_rows, monkeypatch=monkeypatch)
+    assert_same_tables(tmp_path / "ref", ref, tmp_path / "fast", fast)
+    meta = pq.ParquetFile(tmp_path / "fast" / "police_street.parquet").metadata
+    months = pd.read_parquet(tmp_path / "fast" / "police_street.parquet",
+                             columns=["month"])["month"].to_numpy()
+    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    assert sizes == police.group_sizes(months, chunk_rows)
+
+
+def test_group_sizes_rule():
+    m = np.repeat(np.array(["a", "b", "c", "d"]), [5, 30, 3, 40])
+    # chunk 32, floor 2: every month ends a group; b and d are cut at 32 rows
+    assert police.group_sizes(m, 32) == [5, 30, 3, 32, 8]
+    # chunk 160, floor 10: a joins b; c (3 rows) joins d
+    assert police.group_sizes(m, 160) == [35, 43]
+    # chunk 1,600, floor 100: one group
+    assert police.group_sizes(m, 1_600) == [78]
+    assert police.group_sizes(m[:0], 32) == []
+    for chunk in (1, 2, 7, 16, 33, 100):
+        sizes = police.group_sizes(m, chunk)
+        assert sum(sizes) == len(m) and max(sizes) <= chunk
+        ends = np.cumsum(sizes)[:-1]
+        floor = max(1, chunk // 16)
+        for e, size in zip(ends, sizes, strict=False):  # a group ends at a month's end
+            assert m[e] != m[e - 1] or size == chunk  # ... or when it is full
+            assert size >= floor or size == chunk
 
 
 def test_build_tables_crafted_and_archive(tmp_path, monkeypatch):

@@ -35,6 +35,7 @@ import dataclasses
 import functools
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,8 +46,8 @@ from tqdm import tqdm
 
 from lvrn_analysis import __version__
 from lvrn_analysis.config.areas import AreaConfig, load_comparators
-from lvrn_analysis.processed.cache import CACHE_DIR, BuildCache, ScopedCache, TableRecord
-from lvrn_analysis.processed.splice import read_parts, splice
+from lvrn_analysis.processed.cache import CACHE_DIR, BuildCache, ScopedCache
+from lvrn_analysis.processed.splice import TableRecord, read_parts, splice_file
 from lvrn_analysis.processed.store import MANIFEST
 from lvrn_analysis.sources import police
 from lvrn_analysis.sources.registry import SourceSpec, sources
@@ -130,15 +131,29 @@ def _stringify(df: pd.DataFrame) -> pd.DataFrame:
 KEPT_STATISTICS = ["month"]
 
 
-def write_parquet(df: pd.DataFrame, path: Path, statistics: list[str] | None = None) -> dict:
+def write_parquet(df: pd.DataFrame, path: Path, statistics: list[str] | None = None,
+                  row_groups: list[int] | None = None) -> dict:
     """Write a frame to parquet deterministically and return its manifest entry.
 
-    ``statistics`` limits the row-group statistics to these columns (default: all).
+    ``statistics`` limits the row-group statistics to these columns (default: all);
+    ``row_groups`` gives the rows of each row group (default: pyarrow's, 1,048,576
+    rows each), written as ``DataFrame.to_parquet`` writes them.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     df = _stringify(df).reset_index(drop=True)
-    df.to_parquet(path, index=False, compression="snappy",
-                  write_statistics=True if statistics is None else statistics)
+    stats = True if statistics is None else statistics
+    if row_groups is None:
+        df.to_parquet(path, index=False, compression="snappy", write_statistics=stats)
+    else:
+        if sum(row_groups) != len(df):
+            raise ValueError(f"row groups of {sum(row_groups)} rows for {len(df)} rows")
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        with pq.ParquetWriter(path, table.schema, compression="snappy",
+                              write_statistics=stats) as writer:
+            at = 0
+            for n in row_groups:
+                writer.write_table(table.slice(at, n))
+                at += n
     return {"sha256": sha256_file(path), "rows": len(df)}
 
 
@@ -180,8 +195,11 @@ def _rel_dir(head: str, cwd: str) -> str:
     return "" if rel == "." else rel.rstrip("/") + "/"
 
 
-#: Rows per parquet row group when the kept police table is streamed to disk; pyarrow's
-#: default for ``write_table``, so that the file is byte-identical to writing one frame.
+#: Most rows in a row group of the kept police table (pyarrow's default for
+#: ``write_table``). Row groups also end at a month's end once they hold a sixteenth
+#: of this (`lvrn_analysis.sources.police.group_sizes()`), both when the table is
+#: streamed and when it is written as one frame, so the two give the same bytes and
+#: an added month leaves the earlier row groups as they were.
 KEPT_CHUNK_ROWS = 1 << 20
 
 
@@ -198,7 +216,10 @@ def _police_tables(area: AreaConfig, paths: list[Path] | None, out: Path, stem: 
     """
     chunk_rows = KEPT_CHUNK_ROWS if chunk_rows is None else chunk_rows
     use = cache is not None and paths is not None
-    previous = cache.table_record(stem, origin, chunk_rows) if use else None  # type: ignore[union-attr]
+    # the previous table is read when the first chunk asks for it, while the worker
+    # processes read the new files
+    previous = functools.partial(cache.table_record, stem, origin, chunk_rows) if use \
+        else None  # type: ignore[union-attr]
     kept = _KeptWriter(out / f"{stem}.parquet", origin, chunk_rows, previous=previous,
                        track=use)
     got = police.ingest(area, kept, paths, relabel=_relabel_file, desc=desc,
@@ -240,7 +261,7 @@ class _KeptWriter:
     gives the whole frame, taken once from a one-row frame built the frame path's
     way (`_frame()`), so the parquet bytes are the same without a frame per chunk.
 
-    With the ``previous`` build's table (`lvrn_analysis.processed.cache.TableRecord`),
+    With the ``previous`` build's table (`lvrn_analysis.processed.splice.TableRecord`),
     a chunk whose identity matches one of its row groups (`reuse_chunk()`) is not
     built: the new chunks are written to a side file and the output is spliced
     from both (`lvrn_analysis.processed.splice.splice()`), the bytes pyarrow writes
@@ -248,7 +269,8 @@ class _KeptWriter:
     """
 
     def __init__(self, path: Path, origin: str, chunk_rows: int = KEPT_CHUNK_ROWS, *,
-                 previous: TableRecord | None = None, track: bool = False) -> None:
+                 previous: TableRecord | Callable[[], TableRecord | None] | None = None,
+                 track: bool = False) -> None:
         self.path = path
         self.origin = origin
         self.chunk_rows = chunk_rows
@@ -257,8 +279,8 @@ class _KeptWriter:
         self._fh = None
         self._writer: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
-        self.previous = previous
-        self._reusable = previous.index() if previous is not None else {}
+        self._previous = previous
+        self._reusable: dict[str, int] | None = None
         self.track = track or previous is not None
         #: per row group: identity of its rows (``None``: unknown) and rows
         self.tokens: list[str | None] = []
@@ -267,10 +289,19 @@ class _KeptWriter:
         #: (or among the new row groups)
         self.pieces: list[tuple[bool, int]] = []
         self._pending: str | None = None
-        self._new_path = path.with_name(path.name + ".new") if previous is not None else path
+        self._new_path = path
+
+    @property
+    def previous(self) -> TableRecord | None:
+        """The previous build's table (read on first use when given as a function)."""
+        if callable(self._previous):
+            self._previous = self._previous()
+        return self._previous
 
     def reuse_chunk(self, token: str | None, rows: int) -> bool:
         """Take a chunk from the previous build's file if it has these rows."""
+        if self._reusable is None:
+            self._reusable = self.previous.index() if self.previous is not None else {}
         i = self._reusable.get(token) if token is not None else None
         if i is None or self.previous is None or self.previous.rows[i] != rows:
             self._pending = token
@@ -284,7 +315,8 @@ class _KeptWriter:
     def write_frame(self, kept: pd.DataFrame) -> None:
         """Write the whole table (``origin`` is inserted first)."""
         kept.insert(0, "origin", self.origin)
-        self._entry = write_parquet(kept, self.path, KEPT_STATISTICS)
+        self._entry = write_parquet(kept, self.path, KEPT_STATISTICS, police.group_sizes(
+            kept["month"].to_numpy(), self.chunk_rows))
         self.tokens, self.group_rows = [], []
 
     def write_chunk(self, kept: pa.Table) -> None:
@@ -298,6 +330,8 @@ class _KeptWriter:
             schema=self._schema)
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.previous is not None:  # the output is spliced from both files
+                self._new_path = self.path.with_name(self.path.name + ".new")
             self._fh = open(self._new_path, "wb")  # noqa: SIM115 (closed in close())
             self._writer = pq.ParquetWriter(self._fh, table.schema, compression="snappy",
                                             write_statistics=KEPT_STATISTICS)
@@ -318,13 +352,15 @@ class _KeptWriter:
             assert self.previous is not None
             new = (read_parts(self._new_path.read_bytes())
                    if any(not old for old, _ in self.pieces) else None)
-            splice([(self.previous.parts if old else new, i)  # type: ignore[misc]
-                    for old, i in self.pieces], self.path,
-                   template=new if new is not None else self.previous.parts)
-            self._new_path.unlink(missing_ok=True)
-        elif self.pieces and self._new_path != self.path:
-            os.replace(self._new_path, self.path)
-        if self.pieces:
+            _, sha = splice_file([(self.previous.parts if old else new, i)  # type: ignore[misc]
+                                  for old, i in self.pieces], self.path,
+                                 template=new if new is not None else self.previous.parts)
+            if self._new_path != self.path:
+                self._new_path.unlink(missing_ok=True)
+            self._entry = {"sha256": sha, "rows": self.rows}
+        elif self.pieces:
+            if self._new_path != self.path:
+                os.replace(self._new_path, self.path)
             self._entry = {"sha256": sha256_file(self.path), "rows": self.rows}
         return self._entry
 

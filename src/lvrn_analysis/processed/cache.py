@@ -18,23 +18,34 @@ its key matches, and the key is the SHA-256 of
   source's name,
 
 so that a change to any of them is a miss. The cache also keeps the last kept
-police tables with an identity per row group (`TableRecord`), so that an
+police tables with an identity per row group
+(`lvrn_analysis.processed.splice.TableRecord`), so that an
 incremental build copies the unchanged row groups instead of encoding them again
 (`lvrn_analysis.processed.splice`).
 
 Hashing every input on every build would cost more than the rest of an incremental
 build (4.6 GB of national files take about 3 s), so, as ``git`` and ``make`` do, a
 file's SHA-256 is remembered with its size, modification time (ns), inode and
-change time, and computed again only when one of them differs. ``lvrn build
+change time, and computed again only when one of them differs. When police files
+are read by worker processes, a file whose stat changed (a new month, most likely)
+is hashed by the worker that reads it, not here first (`ScopedCache.known_key()`):
+the worker makes the key, and if the cache holds that entry (the same bytes, e.g. a
+copied file) it does not parse the file and the entry is used. ``lvrn build
 --no-cache`` reads and writes no cache at all.
 
 Each table's entries are kept in one *pack* file (``packs/<scope>.pack``), written
 at the end of every build with the entries that build used: those taken from the
-previous pack (their bytes copied) and those of the inputs it read (written one per
-file meanwhile, by whichever process read the input, under ``entries/``, and
-gathered into the pack). Police entries keep their geo records (authority, LSOA,
-status) in one table per pack rather than once per file, so the next build places
-each record in its area index once (`lvrn_analysis.sources.police.cached`).
+previous pack and those of the inputs it read (written one per file meanwhile, by
+whichever process read the input, under ``entries/``, and gathered into the pack).
+A pack ends with its index (a footer, as in a zip or parquet file), so when a build
+used every entry of the previous pack (a monthly update) the new entries, their geo
+records and a new index are *appended* to it and the old bytes are neither read nor
+written again (the pack is mapped into memory, not read); otherwise, or once
+superseded indexes take a quarter of the file, the pack is written anew with only
+the entries used (their bytes copied) and each geo record once. Police entries keep
+their geo records (authority, LSOA, status) in the pack's table rather than once per
+file, so the next build places each record in its area index once
+(`lvrn_analysis.sources.police.cached`).
 
 Monthly police files read in month order are also kept as *finished months*: once a
 month's files are resolved together (superseded force-months, kept blocks), its
@@ -42,29 +53,34 @@ accounting records, kept (force, month) pairs, quarantine and the identities of 
 kept blocks are stored under a key made of the month's file keys
 (`lvrn_analysis.sources.police.cached.month_key()`), so that the next build takes
 the month whole (`ScopedCache.load_month()`) and keeps its files' entries without
-decoding them (`ScopedCache.keep()`, checksums still checked); a month entry is never
-counted as an input.
+decoding them (`ScopedCache.keep()`); a month entry is never counted as an input.
+
+What the police area index learnt (each LSOA code–name pair and the authority and
+status the rules gave it, `lvrn_analysis.sources.police.index.AreaIndex.state()`)
+is kept in ``index/<key>.state``, keyed by the police code fingerprint and the area
+configuration, as a series of checksummed chunks: the next build's index takes it
+before its worker processes start (`BuildCache.load_index()`), so that they inherit
+it and read a month of known LSOAs without evaluating any rule, and the pairs it
+learns are appended as one more chunk (`BuildCache._write_indexes()`).
 
 Entries are read back with a restricted unpickler (NumPy, pandas, pyarrow and this
 package's result classes only) after their own SHA-256 is checked (the pack's
-header, geo table and geo maps have theirs too); an entry that fails either check
+index, geo table and geo maps have theirs too); an entry that fails either check
 is ignored, left out of the next pack and named in the build's notes, and the
-input is read again. Entries and packs not used by a build are removed at its end.
-What the cache gave a build is written to ``last-build.json`` in the cache folder
-(and summed up by ``lvrn build``), not to the manifest, which is the same with or
-without the cache.
+input is read again. An entry kept without being decoded keeps the checksum it was
+stored with, so a damaged one is still caught whenever a build decodes it. Entries,
+packs and index states not used by a build are removed at its end. What the cache
+gave a build is written to ``last-build.json`` in the cache folder (and summed up by
+``lvrn build``), not to the manifest, which is the same with or without the cache.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
-import pickle
 import platform
 import shutil
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,128 +89,34 @@ import pandas as pd
 import pyarrow as pa
 
 import lvrn_analysis
-from lvrn_analysis.processed.splice import ParquetParts, SpliceError, read_parts
+from lvrn_analysis.processed.packs import (
+    ENTRY_MAGIC,
+    Pack,
+    append_pack,
+    decode,
+    encode,
+    gc_paused,
+    iter_state_chunks,
+    read_pack,
+    sha256_hex,
+    state_chunk,
+    write_bytes,
+    write_pack,
+    write_text,
+)
+from lvrn_analysis.processed.splice import SpliceError, TableRecord, read_parts
 from lvrn_analysis.sources.police.cached import join_geo, split_geo
+from lvrn_analysis.sources.validation import sha256_file
 
-__all__ = ["CACHE_DIR", "LAST_BUILD", "BuildCache", "ScopedCache", "TableRecord",
-           "code_fingerprint", "read_pack"]
+__all__ = ["CACHE_DIR", "LAST_BUILD", "BuildCache", "ScopedCache", "code_fingerprint",
+           "entry_key_of"]
 
 #: Folder of the cache inside the processed folder.
 CACHE_DIR = ".cache"
 
-_MAGIC = b"LVRN-CACHE-2\n"  # an entry file (entries/)
-_PACK_MAGIC = b"LVRN-CACHE-PACK-2\n"  # a pack (packs/)
 _HASHES = "hashes.json"
 #: What the cache gave the last build (`BuildCache.summary()`).
 LAST_BUILD = "last-build.json"
-_ALIGN = 64
-
-#: Modules (by prefix) whose classes an entry may contain.
-_SAFE_MODULES = ("numpy", "pandas", "pyarrow", "lvrn_analysis.sources.", "collections",
-                 "datetime", "copyreg", "_codecs", "zoneinfo", "dateutil", "pytz")
-_SAFE_BUILTINS = {"dict", "list", "tuple", "set", "frozenset", "str", "bytes", "bytearray",
-                  "int", "float", "complex", "bool", "slice", "range", "object", "NoneType"}
-
-
-class _Unpickler(pickle.Unpickler):
-    """Unpickles only the classes cache entries are made of."""
-
-    def find_class(self, module: str, name: str) -> object:
-        if module == "builtins":
-            if name in _SAFE_BUILTINS:
-                return super().find_class(module, name)
-        elif module.startswith(_SAFE_MODULES) and not module.startswith(
-                ("numpy.f2py", "numpy.testing", "numpy.distutils")):
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a cache entry")
-
-
-def _align(n: int) -> int:
-    return -(-n // _ALIGN) * _ALIGN
-
-
-def _encode(obj: object) -> bytes:
-    """Return an entry's stored bytes (a pickle)."""
-    return pickle.dumps(obj, protocol=5)
-
-
-def _decode(blob: memoryview) -> object:
-    """Return the object `_encode()` stored, with the restricted unpickler."""
-    return _Unpickler(io.BytesIO(blob)).load()
-
-
-def _sha(data: object) -> str:
-    return hashlib.sha256(data).hexdigest()  # type: ignore[arg-type]
-
-
-@dataclass
-class _Pack:
-    """A pack file read into memory: its header, geo table, geo maps and entries."""
-
-    data: bytes
-    entries: dict[str, list]
-    base: int
-    geo: list
-    maps: list
-
-    def view(self, span: list) -> memoryview:
-        off, n = span[0], span[1]
-        if self.base + off + n > len(self.data):
-            raise ValueError("section out of range")
-        return memoryview(self.data)[self.base + off:self.base + off + n]
-
-
-def read_pack(path: Path) -> _Pack:
-    """Read a pack file and check its header (entries are checked when loaded).
-
-    Raises
-    ------
-    OSError, ValueError
-        If the file cannot be read or is not a pack with an intact header.
-    """
-    data = Path(path).read_bytes()
-    head = len(_PACK_MAGIC)
-    if data[:head] != _PACK_MAGIC:
-        raise ValueError("not a cache pack")
-    (hlen,) = struct.unpack_from("<Q", data, head)
-    digest = bytes(data[head + 8:head + 72]).decode("ascii", "replace")
-    header = bytes(data[head + 72:head + 72 + hlen])
-    if len(header) != hlen or _sha(header) != digest:
-        raise ValueError("header checksum mismatch")
-    meta = json.loads(header)
-    return _Pack(data, meta["entries"], _align(head + 72 + hlen), meta["geo"], meta["maps"])
-
-
-def _write_pack(path: Path, entries: list[tuple[str, object, str, list | None]],
-                geo: list, maps: np.ndarray) -> None:
-    """Write a pack: ``entries`` are ``(key, blob, sha256, [[start, stop], ...] or None)``."""
-    geo_b = pickle.dumps(geo, protocol=5)
-    maps_b = np.ascontiguousarray(maps, dtype="<i4").tobytes()
-    pos = 0
-    layout: dict[str, list] = {}
-    spans = []
-    for blob in (geo_b, maps_b):
-        spans.append([pos, len(blob), _sha(blob)])
-        pos = _align(pos + len(blob))
-    for key, blob, sha, m in entries:
-        n = len(blob)  # type: ignore[arg-type]
-        layout[key] = [pos, n, sha, m]
-        pos = _align(pos + n)
-    header = json.dumps({"geo": spans[0], "maps": spans[1], "entries": layout},
-                        separators=(",", ":")).encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    base = _align(len(_PACK_MAGIC) + 72 + len(header))
-    with open(tmp, "wb") as fh:
-        fh.write(_PACK_MAGIC + struct.pack("<Q", len(header)) + _sha(header).encode("ascii")
-                 + header)
-        at = len(_PACK_MAGIC) + 72 + len(header)
-        for off, blob in [(spans[0][0], geo_b), (spans[1][0], maps_b)] + [
-                (layout[k][0], b) for k, b, _, _ in entries]:
-            fh.write(b"\0" * (base + off - at))
-            fh.write(blob)  # type: ignore[arg-type]
-            at = base + off + len(blob)  # type: ignore[arg-type]
-    os.replace(tmp, path)
 
 
 #: What the results of each kind of input depend on: package files and folders (under
@@ -245,29 +167,6 @@ _FINGERPRINT: str | None = None
 
 
 @dataclass
-class TableRecord:
-    """The kept police table of the previous build, for reusing its row groups.
-
-    Attributes
-    ----------
-    parts
-        The file's bytes, footer and row-group byte ranges.
-    tokens
-        Per row group, the identity of its rows (``None``: not reusable).
-    rows
-        Rows per row group.
-    """
-
-    parts: ParquetParts
-    tokens: list[str | None]
-    rows: list[int]
-
-    def index(self) -> dict[str, int]:
-        """Return row-group position by token."""
-        return {t: i for i, t in enumerate(self.tokens) if t is not None}
-
-
-@dataclass
 class BuildCache:
     """The cache of one processed folder (``<out>/.cache``), for one build.
 
@@ -294,6 +193,9 @@ class BuildCache:
     _tables: set[str] = field(default_factory=set)
     #: per kept police table: row groups copied from the previous build, and in all
     row_groups: dict[str, list[int]] = field(default_factory=dict)
+    #: per police index state key: the index, its pair count once loaded, and the
+    #: chunks loaded (-1: the file is missing or unusable)
+    _indexes: dict[str, tuple[object, int, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -304,24 +206,38 @@ class BuildCache:
         except (OSError, ValueError):
             self._hashes = {}
         self._used_hashes: dict[str, list] = {}
+        self._stamps: dict[str, list] = {}  # stats of files not hashed here yet
 
     # ------------------------------------------------------------------ inputs
-    def file_sha256(self, path: Path | str) -> str:
-        """Return the SHA-256 of a file's bytes, from memory if its stat is unchanged."""
+    def file_sha256(self, path: Path | str, *, known_only: bool = False) -> str | None:
+        """Return the SHA-256 of a file's bytes, from memory if its stat is unchanged.
+
+        With ``known_only``, a file whose stat changed is not read: ``None`` is
+        returned, and `adopt_sha256()` later records the SHA-256 computed elsewhere
+        (by the worker process that reads the file).
+        """
         p = os.path.abspath(path)
         st = os.stat(p)
         stamp = [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
         known = self._hashes.get(p)
         if known is not None and known[:4] == stamp:
             sha = known[4]
+        elif known_only:
+            self._stamps[p] = stamp
+            return None
         else:
-            h = hashlib.sha256()
-            with open(p, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 22), b""):
-                    h.update(chunk)
-            sha = h.hexdigest()
+            sha = sha256_file(p)
         self._used_hashes[p] = [*stamp, sha]
         return sha
+
+    def adopt_sha256(self, path: Path | str, sha: str) -> None:
+        """Record the SHA-256 of a file `file_sha256()` did not read (``known_only``)."""
+        p = os.path.abspath(path)
+        stamp = self._stamps.pop(p, None)
+        if stamp is None:  # (listed twice: its stat was taken once)
+            st = os.stat(p)
+            stamp = [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
+        self._used_hashes[p] = [*stamp, sha]
 
     def scope(self, table: str, salt: str, kind: str = "sources") -> ScopedCache:
         """Return the cache for one table's inputs (one pack).
@@ -331,13 +247,74 @@ class BuildCache:
         """
         key = hashlib.sha256(f"{code_fingerprint(kind)}\n{table}\n{salt}".encode()).hexdigest()
         if key not in self._scopes:
-            self._scopes[key] = ScopedCache(self.root, key, table, self)
+            sc = self._scopes[key] = ScopedCache(self.root, key, table, self)
+            sc.index_key = hashlib.sha256(
+                f"{code_fingerprint(kind)}\nindex\n{salt}".encode()).hexdigest()
         return self._scopes[key]
 
-    def entry_key(self, scope: ScopedCache, path: Path, label: str) -> str:
-        """Return the key of an input's entry (see the module docstring)."""
-        key = hashlib.sha256(f"{scope.salt}\n{label}\n{self.file_sha256(path)}".encode()
-                             ).hexdigest()
+    # ------------------------------------------------------------------ area indexes
+    def load_index(self, key: str, index: object, table: str) -> None:
+        """Give a police `AreaIndex` the LSOA pairs earlier builds kept under ``key``.
+
+        The state file (``index/<key>.state``) is a series of chunks, each an
+        `AreaIndex.state()` with its own checksum: the first written by a build,
+        the next ones appended by later builds that placed new pairs. Once per build
+        and key; an unusable chunk is noted and ignored with the chunks after it
+        (the index then learns those LSOAs again, and the file is written anew at
+        the end of the build, `finish()`).
+        """
+        if key in self._indexes:
+            return
+        path = self.root / "index" / f"{key}.state"
+        chunks, ok = 0, True
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data, ok = b"", False
+        try:
+            for state in iter_state_chunks(data):
+                with gc_paused():
+                    index.load_state(state)  # type: ignore[attr-defined]
+                chunks += 1
+        except Exception as exc:  # noqa: BLE001 (any failure: the rest is not used)
+            self.notes.append(f"cached LSOA index of {table} ignored ({type(exc).__name__}:"
+                              f" {exc}); its LSOAs were placed again")
+            ok = False
+        self._indexes[key] = (index, index.pair_count, chunks if ok else -1)  # type: ignore[attr-defined]
+
+    def _write_indexes(self) -> None:
+        """Keep what each police index learnt in this build (`load_index()`).
+
+        New pairs are appended as one more chunk; the file is written anew when it
+        was unusable or missing, or holds 16 chunks.
+        """
+        for key, (index, count, chunks) in self._indexes.items():
+            path = self.root / "index" / f"{key}.state"
+            if 0 < chunks < 16 and index.pair_count == count:  # type: ignore[attr-defined]
+                continue
+            fresh = not 0 < chunks < 16
+            chunk = state_chunk(index.state(0 if fresh else count))  # type: ignore[attr-defined]
+            if fresh:
+                write_bytes(path, chunk)
+            else:
+                with open(path, "ab") as fh:
+                    fh.write(chunk)
+        folder = self.root / "index"
+        if folder.is_dir():
+            for p in sorted(folder.iterdir()):
+                if p.name.removesuffix(".state") not in self._indexes:
+                    p.unlink(missing_ok=True)
+
+    def entry_key(self, scope: ScopedCache, path: Path, label: str, *,
+                  known_only: bool = False) -> str | None:
+        """Return the key of an input's entry (see the module docstring).
+
+        With ``known_only``, ``None`` for a file whose stat changed (not read here).
+        """
+        sha = self.file_sha256(path, known_only=known_only)
+        if sha is None:
+            return None
+        key = entry_key_of(scope.salt, label, sha)
         scope.labels[key] = label
         return key
 
@@ -382,7 +359,7 @@ class BuildCache:
         except OSError:
             shutil.copyfile(path, tmp)
         os.replace(tmp, data_p)
-        _write_text(meta_p, json.dumps({
+        write_text(meta_p, json.dumps({
             "fingerprint": code_fingerprint("tables"), "origin": origin, "chunk_rows": chunk_rows,
             "sha256": sha256, "tokens": tokens, "rows": rows}))
 
@@ -398,6 +375,10 @@ class BuildCache:
             except OSError as exc:
                 self.notes.append(f"cache pack of {sc.table} not written ({exc})")
                 sc.pack_path.unlink(missing_ok=True)
+        try:
+            self._write_indexes()
+        except OSError as exc:
+            self.notes.append(f"cached LSOA index not written ({exc})")
         shutil.rmtree(self.root / "entries", ignore_errors=True)  # gathered into packs
         packs = self.root / "packs"
         if packs.is_dir():
@@ -409,8 +390,8 @@ class BuildCache:
             for p in sorted(tdir.iterdir()):
                 if p.stem not in self._tables:
                     p.unlink(missing_ok=True)
-        _write_text(self.root / _HASHES, json.dumps(self._used_hashes, sort_keys=True))
-        _write_text(self.root / LAST_BUILD, json.dumps(self.summary(), indent=2) + "\n")
+        write_text(self.root / _HASHES, json.dumps(self._used_hashes, sort_keys=True))
+        write_text(self.root / LAST_BUILD, json.dumps(self.summary(), indent=2) + "\n")
 
     def inputs_read(self) -> dict[str, int]:
         """Return, per table, the number of inputs read (not taken from the cache)."""
@@ -459,13 +440,17 @@ class ScopedCache:
         self.labels: dict[str, str] = {}
         #: key → (entry bytes, SHA-256, geo maps in the pack's table) of entries used
         self.hits: dict[str, tuple[memoryview, str, list[np.ndarray] | None]] = {}
-        self._pack: _Pack | None = None
+        self._pack: Pack | None = None
         self._opened = False
         self._geo: list | None = None
         self._maps: np.ndarray | None = None
         self._geo_ok: bool | None = None
         #: keys of entries made from other entries (finished months), not inputs
         self.derived: set[str] = set()
+        #: key of the police index state kept for this scope's area and code
+        self.index_key = ""
+        #: geo map spans of the entries kept without decoding (`keep()`)
+        self._kept: dict[str, list] = {}
 
     def __getstate__(self) -> dict:
         return {"root": self.root, "salt": self.salt, "table": self.table}
@@ -485,7 +470,7 @@ class ScopedCache:
         if self.owner is not None:
             self.owner.notes.append(text)
 
-    def _open(self) -> _Pack | None:
+    def _open(self) -> Pack | None:
         if not self._opened:
             self._opened = True
             if self.pack_path.is_file():
@@ -497,10 +482,36 @@ class ScopedCache:
                     self.pack_path.unlink(missing_ok=True)
         return self._pack
 
+    def load_index(self, index: object) -> None:
+        """Give a police `AreaIndex` what an earlier build's learnt (`BuildCache.load_index()`)."""
+        if self.owner is not None and self.index_key:
+            self.owner.load_index(self.index_key, index, self.table)
+
     def key(self, path: Path, label: str) -> str | None:
         """Return the key of an input's entry."""
         assert self.owner is not None, "keys are made in the building process"
         return self.owner.entry_key(self, Path(path), label)
+
+    def known_key(self, path: Path, label: str) -> str | None:
+        """`key()` if the file's SHA-256 is known from its unchanged stat, else ``None``.
+
+        The file is then hashed by the process that reads it (`key_of()`), and the
+        key given back here with `adopt()`.
+        """
+        assert self.owner is not None, "keys are made in the building process"
+        return self.owner.entry_key(self, Path(path), label, known_only=True)
+
+    def key_of(self, label: str, sha: str) -> str:
+        """Return the key of an input with this label and SHA-256 (in any process)."""
+        return entry_key_of(self.salt, label, sha)
+
+    def adopt(self, path: Path, label: str, sha: str) -> str:
+        """Record the SHA-256 another process computed for a `known_key()` miss; return its key."""
+        assert self.owner is not None, "keys are made in the building process"
+        self.owner.adopt_sha256(path, sha)
+        key = self.key_of(label, sha)
+        self.labels[key] = label
+        return key
 
     def has(self, key: str) -> bool:
         """Whether an entry is stored under ``key`` (`load()` may still find it unusable)."""
@@ -533,12 +544,12 @@ class ScopedCache:
             self.owner.reused.setdefault(self.table, []).append(label)
         return obj
 
-    def _load_packed(self, pack: _Pack, key: str) -> object:
+    def _load_packed(self, pack: Pack, key: str) -> object:
         off, n, sha, spans = pack.entries[key]
         blob = pack.view([off, n])
-        if _sha(blob) != sha:
+        if sha256_hex(blob) != sha:
             raise ValueError("checksum mismatch")
-        obj = _decode(blob)
+        obj = decode(blob)
         maps = None
         if spans is not None:
             table, allmaps = self._geo_table(pack)
@@ -549,17 +560,15 @@ class ScopedCache:
         self.hits[key] = (blob, sha, maps)
         return obj
 
-    def _geo_table(self, pack: _Pack) -> tuple[list, np.ndarray]:
+    def _geo_table(self, pack: Pack) -> tuple[list, np.ndarray]:
         """Return the pack's geo records and maps, checked once."""
         if self._geo_ok is None:
             try:
-                g, m = pack.view(pack.geo), pack.view(pack.maps)
-                if _sha(g) != pack.geo[2] or _sha(m) != pack.maps[2]:
-                    raise ValueError("checksum mismatch")
-                geo = _Unpickler(io.BytesIO(g)).load()
-                maps = np.frombuffer(m, dtype="<i4")
-                if not isinstance(geo, list) or (maps.size and not (
-                        0 <= int(maps.min()) and int(maps.max()) < len(geo))):
+                for span in (*pack.geo, *pack.maps):
+                    if sha256_hex(pack.view(span)) != span[2]:
+                        raise ValueError("checksum mismatch")
+                geo, maps = pack.records(), pack.map_array()
+                if maps.size and not (0 <= int(maps.min()) and int(maps.max()) < len(geo)):
                     raise ValueError("geo maps out of range")
                 self._geo, self._maps, self._geo_ok = geo, maps, True
             except Exception as exc:  # noqa: BLE001
@@ -576,13 +585,13 @@ class ScopedCache:
             data = self._entry_path(key).read_bytes()
         except OSError:
             return None
-        head = len(_MAGIC)
-        if data[:head] != _MAGIC:
+        head = len(ENTRY_MAGIC)
+        if data[:head] != ENTRY_MAGIC:
             raise ValueError("not a cache entry")
         blob = memoryview(data)[head + 65:]
-        if _sha(blob) != data[head:head + 64].decode("ascii", "replace"):
+        if sha256_hex(blob) != data[head:head + 64].decode("ascii", "replace"):
             raise ValueError("checksum mismatch")
-        return data, _decode(blob)
+        return data, decode(blob)
 
     def _load_loose(self, key: str, label: str) -> object | None:
         try:
@@ -595,38 +604,31 @@ class ScopedCache:
         return None if got is None else got[1]
 
     def keep(self, key: str) -> bool:
-        """Keep a packed entry for the next build without decoding it (its checksum is checked).
+        """Keep a packed entry for the next build without decoding it.
 
-        Returns False (the entry is then loaded or read as usual) if the entry is not
-        in the pack; a corrupted entry is also noted and dropped, like in `load()`.
+        Its checksum is not computed here: the bytes are kept with the checksum they
+        were stored with, and checked whenever a build decodes them (`load()`), so a
+        damaged entry is still never used. Returns False (the entry is then loaded or
+        read as usual) if the entry is not in the pack.
         """
         pack = self._open()
         if pack is None or key not in pack.entries:
             return False
         if key in self.hits:
             return True
-        label = self.labels.get(key, key)
         off, n, sha, spans = pack.entries[key]
         try:
             blob = pack.view([off, n])
-            if _sha(blob) != sha:
-                raise ValueError("checksum mismatch")
-            maps = None
-            if spans is not None:
-                _, allmaps = self._geo_table(pack)
-                if any(not 0 <= a <= b <= len(allmaps) for a, b in spans):
-                    raise ValueError("geo map out of range")
-                maps = [allmaps[a:b] for a, b in spans]
-        except _PackBroken:
-            return False
-        except Exception as exc:  # noqa: BLE001 (any failure: the entry is not used)
-            self._note(f"cache entry for {label} ({self.table}) ignored and deleted "
-                       f"({type(exc).__name__}: {exc}); the file was read again")
+        except ValueError as exc:
+            self._note(f"cache entry for {self.labels.get(key, key)} ({self.table}) ignored "
+                       f"and deleted ({exc}); the file was read again")
             del pack.entries[key]
             return False
-        self.hits[key] = (blob, sha, maps)
+        self.hits[key] = (blob, sha, None)
+        if spans is not None:
+            self._kept[key] = spans
         if self.owner is not None:
-            self.owner.reused.setdefault(self.table, []).append(label)
+            self.owner.reused.setdefault(self.table, []).append(self.labels.get(key, key))
         return True
 
     def load_month(self, key: str, inputs: list[str], label: str) -> object | None:
@@ -659,45 +661,99 @@ class ScopedCache:
 
     def store(self, key: str, entry: object) -> None:
         """Write an entry file (atomically: a reader sees the whole entry or none)."""
-        blob = _encode(entry)
+        blob = encode(entry)
         path = self._entry_path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         with open(tmp, "wb") as fh:
-            fh.write(_MAGIC + _sha(blob).encode("ascii") + b"\n")
+            fh.write(ENTRY_MAGIC + sha256_hex(blob).encode("ascii") + b"\n")
             fh.write(blob)
         os.replace(tmp, path)
 
     def write_pack(self) -> None:
         """Write the pack of this build's entries: those used, and those of inputs read.
 
-        Entries taken from the previous pack keep their bytes; the geo table keeps
-        the records still referred to, then those of the new police entries.
+        When every entry of the previous pack was used, the entries of the inputs
+        read are appended to it (`append_pack()`), with their geo records in a new
+        section; otherwise the pack is written anew: entries taken from the previous
+        pack keep their bytes, and the geo table keeps each record still referred to
+        once, then those of the new entries.
         """
         keys = sorted(self.labels)
-        maps_old = [m for k in keys if k in self.hits for m in (self.hits[k][2] or [])]
-        used = np.unique(np.concatenate(maps_old)) if maps_old else np.zeros(0, np.int32)
-        table = [self._geo[i] for i in used.tolist()] if len(used) else []  # type: ignore[index]
-        pos = {r: i for i, r in enumerate(table)}
-        parts: list[np.ndarray] = []
-        at = 0
-        out: list[tuple[str, object, str, list | None]] = []
-
-        def spans_of(arrays: list[np.ndarray]) -> list:
-            nonlocal at
-            spans = []
-            for a in arrays:
-                parts.append(a.astype(np.int32))
-                spans.append([at, at + len(a)])
-                at += len(a)
-            return spans
-
+        pack = self._pack
+        new_keys = [k for k in keys if k not in self.hits]
+        if pack is not None and pack.keys0 <= self.hits.keys() \
+                and 4 * (pack.dead + pack.tail) <= len(pack.data):
+            new = self._new_entries(new_keys, {}, pack.geo_count(), pack.map_count())
+            if new is None:
+                return  # nothing new: the pack is the same
+            if append_pack(self.pack_path, pack, *new):
+                return
+        kept: list[tuple[str, object, str, list | None]] = []
         for k in keys:
-            if k in self.hits:
-                blob, sha, maps = self.hits[k]
-                out.append((k, blob, sha, None if maps is None else spans_of(
-                    [np.searchsorted(used, m) for m in maps])))
+            if k not in self.hits:
                 continue
+            blob, sha, maps = self.hits[k]
+            if k in self._kept:
+                try:
+                    _, allmaps = self._geo_table(pack)  # type: ignore[arg-type]
+                except _PackBroken:
+                    continue
+                spans = self._kept[k]
+                if any(not 0 <= a <= b <= len(allmaps) for a, b in spans):
+                    continue  # damaged: left out (its input is read next time)
+                maps = [allmaps[a:b] for a, b in spans]
+            kept.append((k, blob, sha, maps))
+        # the records still referred to, each once, in the order of their old ids
+        old = [m for *_, maps in kept for m in (maps or [])]
+        used = np.unique(np.concatenate(old)) if old else np.zeros(0, np.int64)
+        remap = np.zeros(int(used[-1]) + 1 if len(used) else 0, dtype=np.int32)
+        table: list = []
+        pos: dict = {}
+        for g in used.tolist():
+            r = self._geo[g]  # type: ignore[index]
+            i = pos.get(r)
+            if i is None:
+                i = pos[r] = len(table)
+                table.append(r)
+            remap[g] = i
+        parts: list[np.ndarray] = []
+        out: list[tuple[str, object, str, list | None]] = []
+        at = 0
+        for k, blob, sha, maps in kept:
+            spans = None
+            if maps is not None:
+                spans = []
+                for m in maps:
+                    parts.append(remap[m])
+                    spans.append([at, at + len(m)])
+                    at += len(m)
+            out.append((k, blob, sha, spans))
+        made = self._new_entries(new_keys, pos, len(table), at)
+        if made is not None:
+            out += made[0]
+            table = table + made[1]
+            parts.append(made[2])
+        if not out:
+            self.pack_path.unlink(missing_ok=True)
+            return
+        maps_all = np.concatenate(parts) if parts else np.zeros(0, np.int32)
+        write_pack(self.pack_path, out, table, maps_all)
+
+    def _new_entries(self, keys: list[str], pos: dict, base: int, at: int
+                     ) -> tuple[list[tuple[str, object, str, list | None]], list,
+                                np.ndarray] | None:
+        """Gather the entry files of ``keys`` for a pack.
+
+        ``pos`` gives the ids of records already in the pack's table (it is updated);
+        other records get ids from ``base`` on, and the entries' geo maps start at
+        position ``at`` of the pack's maps. Returns the entries, the new records and
+        the new maps, or ``None`` if there is no entry file.
+        """
+        records: list = []
+        parts: list[np.ndarray] = []
+        out: list[tuple[str, object, str, list | None]] = []
+        for k in keys:
             try:
                 got = self._read_loose(k)
             except Exception:  # noqa: BLE001 (unusable: the input is read next time)
@@ -707,30 +763,28 @@ class ScopedCache:
             data, obj = got
             recs = split_geo(obj)
             if recs is None:
-                out.append((k, memoryview(data)[len(_MAGIC) + 65:],
-                            data[len(_MAGIC):len(_MAGIC) + 64].decode("ascii"), None))
+                out.append((k, memoryview(data)[len(ENTRY_MAGIC) + 65:],
+                            data[len(ENTRY_MAGIC):len(ENTRY_MAGIC) + 64].decode("ascii"), None))
                 continue
-            arrays = []
+            spans = []
             for rs in recs:
                 idx = []
                 for r in rs:
                     i = pos.get(r)
                     if i is None:
-                        i = pos[r] = len(table)
-                        table.append(r)
+                        i = pos[r] = base + len(records)
+                        records.append(r)
                     idx.append(i)
-                arrays.append(np.array(idx, dtype=np.int32))
-            blob = _encode(obj)
-            out.append((k, blob, _sha(blob), spans_of(arrays)))
+                parts.append(np.array(idx, dtype=np.int32))
+                spans.append([at, at + len(idx)])
+                at += len(idx)
+            blob = encode(obj)
+            out.append((k, blob, sha256_hex(blob), spans))
         if not out:
-            self.pack_path.unlink(missing_ok=True)
-            return
-        maps = np.concatenate(parts) if parts else np.zeros(0, np.int32)
-        _write_pack(self.pack_path, out, table, maps)
+            return None
+        return out, records, (np.concatenate(parts) if parts else np.zeros(0, np.int32))
 
 
-def _write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+def entry_key_of(salt: str, label: str, sha: str) -> str:
+    """Return the entry key of an input: its scope's salt, label and SHA-256, hashed."""
+    return hashlib.sha256(f"{salt}\n{label}\n{sha}".encode()).hexdigest()

@@ -20,6 +20,7 @@ writes them back byte for byte (`decode()`, `encode()`); only the offset fields 
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -359,28 +360,65 @@ def splice(pieces: list[tuple[ParquetParts, int]], path: Path | str,
     SpliceError
         If the files' schemas or metadata differ.
     """
+    return splice_file(pieces, path, template)[0]
+
+
+def splice_file(pieces: list[tuple[ParquetParts, int]], path: Path | str,
+                template: ParquetParts) -> tuple[int, str]:
+    """`splice()`, also returning the SHA-256 of the file written (hashed as it is written)."""
     base = _without_row_groups(template.footer)
     for parts, _ in pieces:
         if parts is not template and _without_row_groups(parts.footer) != base:
             raise SpliceError("row groups from files with different schemas or metadata")
-    body = bytearray(MAGIC)
-    groups, rows = [], 0
-    for ordinal, (parts, i) in enumerate(pieces):
-        start, stop = parts.spans[i]
-        rg = parts.row_groups[i]
-        groups.append(_shift_row_group(rg, len(body) - start, ordinal))
-        rows += int(_get(rg, _RG_NUM_ROWS).value)  # type: ignore[union-attr, call-overload]
-        body += parts.data[start:stop]
-    footer = []
-    for f in template.footer:
-        if f.fid == _FMD_NUM_ROWS:
-            f = Field(f.fid, f.ctype, rows)
-        elif f.fid == _FMD_ROW_GROUPS:
-            f = Field(f.fid, f.ctype, (f.value[0], groups))  # type: ignore[index]
-        footer.append(f)
-    meta = encode(footer)
-    body += meta + struct.pack("<I", len(meta)) + MAGIC
+    digest = hashlib.sha256()
     tmp = Path(str(path) + ".tmp")
-    tmp.write_bytes(bytes(body))
+    groups, rows = [], 0
+    with open(tmp, "wb") as fh:
+
+        def put(data: bytes | memoryview) -> None:
+            fh.write(data)
+            digest.update(data)
+
+        put(MAGIC)
+        at = len(MAGIC)
+        for ordinal, (parts, i) in enumerate(pieces):
+            start, stop = parts.spans[i]
+            rg = parts.row_groups[i]
+            groups.append(_shift_row_group(rg, at - start, ordinal))
+            rows += int(_get(rg, _RG_NUM_ROWS).value)  # type: ignore[union-attr, call-overload]
+            put(memoryview(parts.data)[start:stop])
+            at += stop - start
+        footer = []
+        for f in template.footer:
+            if f.fid == _FMD_NUM_ROWS:
+                f = Field(f.fid, f.ctype, rows)
+            elif f.fid == _FMD_ROW_GROUPS:
+                f = Field(f.fid, f.ctype, (f.value[0], groups))  # type: ignore[index]
+            footer.append(f)
+        meta = encode(footer)
+        put(meta + struct.pack("<I", len(meta)) + MAGIC)
     tmp.replace(path)
-    return rows
+    return rows, digest.hexdigest()
+
+
+@dataclass
+class TableRecord:
+    """The kept police table of the previous build, for reusing its row groups.
+
+    Attributes
+    ----------
+    parts
+        The file's bytes, footer and row-group byte ranges.
+    tokens
+        Per row group, the identity of its rows (``None``: not reusable).
+    rows
+        Rows per row group.
+    """
+
+    parts: ParquetParts
+    tokens: list[str | None]
+    rows: list[int]
+
+    def index(self) -> dict[str, int]:
+        """Return row-group position by token."""
+        return {t: i for i, t in enumerate(self.tokens) if t is not None}

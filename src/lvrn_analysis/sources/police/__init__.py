@@ -73,6 +73,7 @@ from lvrn_analysis.sources.police.index import AreaIndex, area_index
 from lvrn_analysis.sources.police.ingestion import (
     KeptSink,
     PoliceIngest,
+    group_sizes,
     ingest,
     ingest_results,
     streamable,
@@ -106,6 +107,7 @@ __all__ = [
     "build_embedded_aggregate",
     "clean",
     "empty_kept",
+    "group_sizes",
     "ingest",
     "ingest_memory_pool",
     "ingest_results",

@@ -56,6 +56,10 @@ class ResultCache(Protocol):
     def store(self, key: str, entry: dict) -> None:
         """Keep ``entry`` under ``key``."""
 
+    # A cache may also define ``load_index(index: AreaIndex) -> None``: give the index
+    # what an earlier build's index of the same area and code learnt (before worker
+    # processes start, so that they inherit it), and keep it for the next build.
+
 
 def _pack(a: np.ndarray) -> tuple:
     """Return an integer array in few bytes, with its dtype and length.

@@ -102,6 +102,11 @@ class PoliceFileResult(Accounting):
     #: Identity of the kept groups for reusing written rows (the input's cache key,
     #: the member's position and any superseded force-months), or ``None``.
     token: str | None = None
+    #: Detached: the LSOA pairs the worker placed since its last result
+    #: (`AreaIndex.pairs_since()`), and how many geo ids its index had when the
+    #: worker started (the same ids as in the parent's index, which it inherited).
+    pairs: tuple | None = None
+    base: int = 0
 
     @property
     def rejected(self) -> pd.DataFrame:
@@ -167,14 +172,20 @@ class PoliceFileResult(Accounting):
         for name in ("month", "force", "geo", "ctype", "n"):
             setattr(self, name, getattr(self, name)[mask])
 
-    def detach(self, sent: set[int] | None = None) -> PoliceFileResult:
+    def detach(self, sent: set[int] | None = None, pairs: tuple | None = None,
+               base: int = 0) -> PoliceFileResult:
         """Prepare the result for another process (see `attach()`).
 
         Geo ids stay this process's; the records of those not in ``sent`` (which is
-        updated), or of all of them, travel with the result.
+        updated), or of all of them, travel with the result, as do ``pairs``
+        (`AreaIndex.pairs_since()`) and the records of their geo ids. ``base``: the
+        geo ids below it are the same in the receiving process (inherited).
         """
         recs = self.index.geo_records
         ids = np.unique(self.geo).tolist() if self.ugeo is None else self.ugeo.tolist()
+        if pairs is not None and len(pairs[1]):
+            ids = sorted(set(ids).union(pairs[1].tolist()))
+        self.pairs, self.base = pairs, base
         new = ids if sent is None else [g for g in ids if g not in sent]
         if sent is not None:
             sent.update(new)
@@ -192,13 +203,19 @@ class PoliceFileResult(Accounting):
         attached in the order that worker produced them.
         """
         maps = {} if maps is None else maps
-        m = maps.get(self.worker, np.zeros(0, dtype=np.int32))
+        m = maps.get(self.worker)
+        if m is None:  # ids below base are the ones the worker inherited from this process
+            m = maps[self.worker] = np.arange(self.base, dtype=np.int32)
         if self.geo_table:
             top = max(g for g, _ in self.geo_table) + 1
             if top > len(m):
                 m = np.concatenate([m, np.full(max(top, 2 * len(m)) - len(m), -1, np.int32)])
             m[[g for g, _ in self.geo_table]] = index.geo_ids([r for _, r in self.geo_table])
             maps[self.worker] = m
+        if self.pairs is not None and self.pairs[0]:
+            keys, pgeo, status, la_names = self.pairs
+            index.adopt_pairs(keys, m[pgeo], status, la_names)
+        self.pairs = None
         self.geo = m[self.geo]
         self.geo_table = None
         self.ugeo = None
@@ -246,7 +263,7 @@ def _empty_kept() -> pd.DataFrame:
 
 
 def load_fast(data: bytes, label: str, area: AreaConfig,
-              index: AreaIndex | None = None) -> PoliceFileResult:
+              index: AreaIndex | None = None, sha256: str | None = None) -> PoliceFileResult:
     """Load one street-level CSV on the fast path (same result as `load_bytes_reference()`).
 
     Parameters
@@ -259,6 +276,8 @@ def load_fast(data: bytes, label: str, area: AreaConfig,
         Area configuration.
     index
         Shared per-area cache (default: `area_index()`).
+    sha256
+        The SHA-256 of ``data`` if the caller computed it already.
 
     Returns
     -------
@@ -272,7 +291,7 @@ def load_fast(data: bytes, label: str, area: AreaConfig,
     """
     if index is None:
         index = area_index(area)
-    sha = sha256_bytes(data)
+    sha = sha256_bytes(data) if sha256 is None else sha256
     table, rownum, malformed, notes = parse_street_table(data, label, _DICT_COLUMNS,
                                                          shared_empty=True)
     n = table.num_rows

@@ -64,6 +64,7 @@ class AreaIndex:
         self._strip: dict[str, str] = {}
         self._prefix: dict[str | None, str | None] = {}
         self._pairs: dict[tuple[str | None, str | None], int] = {}
+        self._pair_keys: list[tuple[str | None, str | None]] = []  # by pair id
         #: per LSOA code: the name and id of the first pair placed with it
         self._by_code: dict[str | None, tuple[str | None, int]] = {}
         self._n_pairs = 0
@@ -173,11 +174,109 @@ class AreaIndex:
             geo_a[n0 + i] = gid
             st_a[n0 + i] = _STATUS_INDEX[status]
             self.pair_la_name.append(prefix)
+        self._publish(new, geo_a, st_a)
+
+    def _publish(self, new: list[tuple[str | None, str | None]], geo_a: np.ndarray,
+                 st_a: np.ndarray) -> None:
+        """Make pairs ``new`` (ids from `pair_count` on, arrays filled) visible to readers."""
+        n0 = self._n_pairs
         self.pair_geo, self.pair_status = geo_a, st_a
-        self._n_pairs = n1
+        self._pair_keys.extend(new)
+        self._n_pairs = n0 + len(new)
         for i, p in enumerate(new):  # publish last: readers only see complete entries
             self._pairs[p] = n0 + i
             self._by_code.setdefault(p[0], (p[1], n0 + i))
+
+    # ------------------------------------------------- what one index learnt, for another
+    @property
+    def pair_count(self) -> int:
+        """Number of LSOA code–name pairs placed so far (pair ids are ``0 .. pair_count - 1``)."""
+        return self._n_pairs
+
+    def pairs_since(self, start: int) -> tuple[list, np.ndarray, np.ndarray, list]:
+        """Return the pairs placed from id ``start`` on, for `adopt_pairs()` in another index.
+
+        Returns
+        -------
+        tuple
+            The ``(lsoa_code, lsoa_name)`` pairs, their geo ids (this index's), their
+            ``geo_status`` codes and the authority names their LSOA names start with.
+        """
+        n = self._n_pairs
+        return (self._pair_keys[start:n], self.pair_geo[start:n].copy(),
+                self.pair_status[start:n].copy(), self.pair_la_name[start:n])
+
+    def adopt_pairs(self, keys: list[tuple[str | None, str | None]], geo: np.ndarray,
+                    status: np.ndarray, la_names: list[str | None]) -> None:
+        """Place pairs that an index of the same area worked out (`pairs_since()`).
+
+        ``geo`` holds the pairs' geo ids in *this* index (their records placed here
+        already). The rules are not evaluated again: an index of the same area and
+        code gives the same answers, so a worker process that inherits the pairs
+        reads a file of known LSOAs without evaluating any rule on them.
+        """
+        with self._lock:
+            new = [i for i, p in enumerate(keys) if p not in self._pairs]
+            if not new:
+                return
+            n0, n1 = self._n_pairs, self._n_pairs + len(new)
+            cap = max(len(self.pair_geo), 1024)
+            while cap < n1:
+                cap *= 2
+            geo_a = np.zeros(cap, dtype=np.int64)
+            st_a = np.zeros(cap, dtype=np.int8)
+            geo_a[:n0], st_a[:n0] = self.pair_geo[:n0], self.pair_status[:n0]
+            take = np.asarray(new, dtype=np.int64)
+            geo_a[n0:n1] = np.asarray(geo, dtype=np.int64)[take]
+            st_a[n0:n1] = np.asarray(status, dtype=np.int8)[take]
+            self.pair_la_name.extend(la_names[i] for i in new)
+            self._publish([keys[i] for i in new], geo_a, st_a)
+
+    def state(self, start: int = 0) -> dict:
+        """Return the pairs placed from id ``start`` on, as plain values (`load_state()`).
+
+        A pair's geo record follows from its LSOA code, the authority its LSOA name
+        starts with and its status, so the state holds only those, column by column.
+        """
+        keys, _, status, la_names = self.pairs_since(start)
+        return {"codes": [k[0] for k in keys], "names": [k[1] for k in keys],
+                "prefix": la_names, "status": status.astype(np.int8).tobytes()}
+
+    def load_state(self, state: object) -> int:
+        """Place the pairs of a `state()` of an index of the same area and code.
+
+        The rules are not evaluated again (the state is what they gave); pairs
+        already placed are left as they are. Returns the number of pairs in ``state``.
+
+        Raises
+        ------
+        ValueError
+            If ``state`` is not such a state (nothing is placed).
+        """
+        try:
+            codes, names = list(state["codes"]), list(state["names"])  # type: ignore[index]
+            prefix = list(state["prefix"])  # type: ignore[index]
+            status = np.frombuffer(state["status"], dtype=np.int8)  # type: ignore[index]
+        except (TypeError, KeyError, ValueError) as exc:
+            raise ValueError(f"not an index state ({exc})") from None
+        n = len(codes)
+        if not (len(names) == len(prefix) == len(status) == n) or (n and not (
+                0 <= status.min() and status.max() < len(GEO_STATUS))):
+            raise ValueError("index state out of range")
+        in_area = _STATUS_INDEX["in_area"]
+        by_name, la_names = self._by_name, self._names
+        recs = []
+        for code, pre, st in zip(codes, prefix, status.tolist(), strict=True):
+            if st == in_area:
+                la = by_name.get(pre)  # type: ignore[arg-type]
+                if la is None:
+                    raise ValueError(f"index state names an authority not in the area: {pre!r}")
+                recs.append((la, la_names.get(la), code, "in_area"))
+            else:
+                recs.append((None, None, code, GEO_STATUS[st]))
+        ids = self.geo_ids(recs)
+        self.adopt_pairs(list(zip(codes, names, strict=True)), ids, status, prefix)
+        return n
 
     def _add_geo(self, gkey: tuple[str | None, str | None, str | None, str]) -> int:
         gid = len(self.geo_records)
@@ -215,8 +314,10 @@ class AreaIndex:
         self.geo_records.extend(recs)
         self._geo_status.extend(_STATUS_INDEX[r[3]] for r in recs)
         if not self._geo_odd:
-            self._geo_odd = any(v is not None and not v.isprintable()
-                                and min(v, default="\x03") < "\x03" for r in recs for v in r[:3])
+            vals = [v for r in recs for v in r[:3] if v is not None]
+            if not "".join(vals).isprintable():  # else no value can hold a control character
+                self._geo_odd = any(not v.isprintable() and min(v, default="\x03") < "\x03"
+                                    for v in vals)
         self._geo_sortkey.extend(("\x01" if a is None else "\x02" + a) + "\x00"
                                  + ("\x01" if b is None else "\x02" + b) + "\x00"
                                  + ("\x01" if c is None else "\x02" + c)

@@ -63,8 +63,9 @@ class KeptSink(Protocol):
 
     The kept table has the columns `lvrn_analysis.sources.police.format.AGG_KEYS`
     and ``count``, sorted by them (missing values first). It arrives either whole,
-    as one frame (`write_frame()`), or as Arrow tables of ``chunk_rows`` rows (the
-    last may be shorter), in order (`write_chunk()`); never both.
+    as one frame (`write_frame()`), or as Arrow tables, in order (`write_chunk()`);
+    never both. The chunks are the row groups `group_sizes()` gives: at most
+    ``chunk_rows`` rows, ending at a month's end once they hold `group_floor()` rows.
     """
 
     #: Rows per `write_chunk()` call.
@@ -74,12 +75,54 @@ class KeptSink(Protocol):
         """Take the whole kept table (the sink may modify the frame)."""
 
     def write_chunk(self, kept: pa.Table) -> None:
-        """Take the next ``chunk_rows`` rows of the kept table."""
+        """Take the next row group of the kept table (`group_sizes()`)."""
 
     # A sink may also define ``reuse_chunk(token: str | None, rows: int) -> bool``: called
     # before each chunk with an identity of its rows (``None`` if some rows have none);
     # if it returns True the chunk is not built and `write_chunk()` is not called for
     # it (the sink has the same rows already, e.g. from the previous build).
+
+
+def group_floor(chunk_rows: int) -> int:
+    """Return the rows from which a row group of the kept table ends at a month's end.
+
+    A sixteenth of ``chunk_rows`` (65,536 rows for pyarrow's default of 1,048,576).
+    """
+    return max(1, chunk_rows // 16)
+
+
+def group_sizes(months: np.ndarray, chunk_rows: int) -> list[int]:
+    """Return the row-group sizes of a kept table whose rows have these months (sorted).
+
+    A row group ends where a month ends once it holds `group_floor()` rows, and
+    after ``chunk_rows`` rows in any case. A national table (about 190,000 kept
+    rows a month) thus has one row group per month, and adding a month leaves
+    every earlier row group as it was, so an incremental build copies them
+    (`lvrn_analysis.processed.splice`); an area's table (a few thousand rows a
+    month) has a few row groups of several months each. `_KeptChunks` cuts a
+    streamed table the same way.
+
+    Parameters
+    ----------
+    months
+        The month of each row, in table order (equal months adjacent).
+    chunk_rows
+        Most rows in one row group.
+    """
+    n = len(months)
+    if not n:
+        return []
+    starts = np.flatnonzero(months[1:] != months[:-1]) + 1  # first row of each later month
+    floor = group_floor(chunk_rows)
+    sizes, at = [], 0
+    for end in [*starts.tolist(), n]:
+        while end - at >= chunk_rows:
+            sizes.append(chunk_rows)
+            at += chunk_rows
+        if end - at >= floor or (end == n and end > at):
+            sizes.append(end - at)
+            at = end
+    return sizes
 
 
 @dataclass
@@ -333,26 +376,24 @@ class _KeptChunks:
     def __init__(self, sink: KeptSink) -> None:
         self.sink = sink
         self.chunk_rows = sink.chunk_rows
+        self.floor = group_floor(self.chunk_rows)
         self.rows = 0  # rows added
         self._parts: list[tuple] = []
         self._size = 0
+        self._month: object = None  # month of the last part queued
         self._index: AreaIndex | None = None
         self._strings: dict[str, pa.Array] = {}
 
     def add(self, blocks: list[tuple[PoliceFileResult, int, int]]) -> None:
-        """Queue blocks (in output order); full chunks are sent at once."""
+        """Queue blocks (in output order); finished chunks (`group_sizes()`) are sent at once."""
         for res, a, b in blocks:
             if self._index is None:
                 self._index = res.index
             elif res.index is not self._index:
                 raise ValueError("police results from different area indexes")
-            self._parts.append((res.months[res.month[a]], res.forces[res.force[a]],
-                                res.geo[a:b], res.ctype[a:b], res.n[a:b],
-                                None if res.token is None else (res.token, a)))
-            self._size += b - a
-            self.rows += b - a
-        while self._size >= self.chunk_rows:
-            self._flush(self.chunk_rows)
+            self._queue((res.months[res.month[a]], res.forces[res.force[a]],
+                         res.geo[a:b], res.ctype[a:b], res.n[a:b],
+                         None if res.token is None else (res.token, a)))
 
     def add_month(self, month: CachedMonth) -> None:
         """Queue a finished month's blocks; their codes are made only if a chunk needs them."""
@@ -361,10 +402,16 @@ class _KeptChunks:
         elif month.index is not self._index:
             raise ValueError("police results from different area indexes")
         for i, (m, f, k, ident) in enumerate(month.parts):
-            self._parts.append((m, f, *(_Lazy(month, i, j, 0, k) for j in range(3)),
-                                tuple(ident)))
-            self._size += k
-            self.rows += k
+            self._queue((m, f, *(_Lazy(month, i, j, 0, k) for j in range(3)), tuple(ident)))
+
+    def _queue(self, part: tuple) -> None:
+        """Queue one block, cutting chunks as `group_sizes()` does."""
+        if part[0] != self._month and self._size >= self.floor:
+            self._flush(self._size)  # a month ends and the row group is big enough
+        self._month = part[0]
+        self._parts.append(part)
+        self._size += len(part[2])
+        self.rows += len(part[2])
         while self._size >= self.chunk_rows:
             self._flush(self.chunk_rows)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,10 +28,10 @@ from lvrn_analysis.sources.police.cached import (
     month_key,
     to_entry,
 )
-from lvrn_analysis.sources.police.fastpath import PoliceFileResult, iter_fast
+from lvrn_analysis.sources.police.fastpath import PoliceFileResult, iter_fast, load_fast
 from lvrn_analysis.sources.police.format import month_from_name
 from lvrn_analysis.sources.police.index import AreaIndex, area_index
-from lvrn_analysis.sources.validation import SourceError
+from lvrn_analysis.sources.validation import SourceError, sha256_bytes, sha256_file
 
 #: Input size, or number of files, from which police files are read by worker processes.
 POLICE_PARALLEL_BYTES = 256 * 2**20
@@ -92,10 +93,18 @@ def iter_results(paths: list[Path], area: AreaConfig, *,
         If a file cannot be used (raised again here when a worker met it).
     """
     index = area_index(area)
+    if cache is not None and hasattr(cache, "load_index"):
+        cache.load_index(index)  # what an earlier build's index learnt (before any fork)
+    # What is loaded now (the index, cached results) lives as long as the build: the
+    # cyclic collector need not walk it again and again (at national scale that cost a
+    # tenth of an update), nor touch its pages in forked workers. Unfrozen at the end.
+    gc.freeze()
     keys: list[str | None] = [None] * len(paths)
+    labels = [relabel(str(p)) if relabel is not None else str(p) for p in paths]
+    known_key = getattr(cache, "known_key", None)
     if cache is not None:
-        keys = [cache.key(p, relabel(str(p)) if relabel is not None else str(p))
-                for p in paths]
+        # a file whose stat changed (new, most likely) is hashed by whoever reads it
+        keys = [(known_key or cache.key)(p, lb) for p, lb in zip(paths, labels, strict=True)]
     stored = {i for i, k in enumerate(keys) if k is not None and cache.has(k)}  # type: ignore[union-attr]
     todo = [i for i in range(len(paths)) if i not in stored]
     workers = police_workers()
@@ -104,17 +113,27 @@ def iter_results(paths: list[Path], area: AreaConfig, *,
     # inputs keep this process busy meanwhile
     parallel = workers >= 2 and len(todo) >= 2 * workers and (
         size >= POLICE_PARALLEL_BYTES or len(todo) >= POLICE_PARALLEL_FILES or bool(stored))
+    if cache is not None and not parallel and known_key is not None:
+        for i in todo:  # read here: hashed here
+            if keys[i] is None:
+                keys[i] = cache.key(paths[i], labels[i])
+                if cache.has(keys[i]):  # type: ignore[arg-type]
+                    stored.add(i)
+        todo = [i for i in todo if i not in stored]
     with contextlib.ExitStack() as stack:
+        stack.callback(gc.unfreeze)
         loaded: Iterator = iter(())
         maps: dict[int, np.ndarray] = {}
         if parallel:
             pool = stack.enter_context(process_pool(workers, initializer=worker_init,
                                                     initargs=(area, relabel, cache)))
-            loaded = pool.map(worker_load, [(paths[i], keys[i]) for i in todo], chunksize=2)
+            loaded = pool.map(worker_load, [(paths[i], keys[i], labels[i]) for i in todo],
+                              chunksize=2)
         # finished months and entries are taken while the workers read the other files
         month_hits, skip = _cached_months(cache, paths, keys, stored, months, index, area,
                                           relabel)
         hits = _cached(cache, keys, stored - skip, index)
+        gc.freeze()
         bar = stack.enter_context(tqdm(total=len(paths), desc=desc, unit="file",
                                        disable=not progress or None, leave=False))
         for i, p in enumerate(paths):
@@ -130,6 +149,15 @@ def iter_results(paths: list[Path], area: AreaConfig, *,
                 out = next(loaded)
                 if isinstance(out, WorkerFailure):
                     raise out.error()
+                if isinstance(out, WorkerHashed):  # hashed by the worker
+                    keys[i] = cache.adopt(p, labels[i], out.sha256)  # type: ignore[union-attr]
+                    if out.results is None:  # ... and found in the cache there
+                        got = _cached(cache, keys, {i}, index)
+                        yield from (got[i] if i in got else _load_here(
+                            p, area, index, relabel, cache, keys[i]))
+                        bar.update()
+                        continue
+                    out = out.results
                 for j, r in enumerate(out):
                     r.token = None if keys[i] is None else f"{keys[i]}#{j}"
                     yield r.attach(index, maps)
@@ -260,6 +288,11 @@ def worker_init(area: AreaConfig, relabel: Callable[[str], str] | None = None,
     _WORKER["area"] = area
     _WORKER["relabel"] = relabel
     _WORKER["cache"] = cache
+    # what this process's index holds already (inherited from the parent with fork)
+    index = area_index(area)
+    _WORKER["base"] = len(index.geo_records)
+    _WORKER["sent"] = set(range(_WORKER["base"]))  # type: ignore[arg-type]
+    _WORKER["pairs_sent"] = index.pair_count
 
 
 @dataclass(frozen=True)
@@ -280,23 +313,51 @@ class WorkerFailure:
         return SourceError(self.path, self.message, row=self.row, column=self.column)
 
 
-def worker_load(job: str | Path | tuple[str | Path, str | None]
-                ) -> list[PoliceFileResult] | WorkerFailure:
+@dataclass
+class WorkerHashed:
+    """What a worker gives back for a file it hashed (no cache key was known for it).
+
+    ``results`` is ``None`` when the file's entry was found in the cache: the
+    parent then takes the results from there.
+    """
+
+    sha256: str
+    results: list[PoliceFileResult] | None
+
+
+def worker_load(job: str | Path | tuple
+                ) -> list[PoliceFileResult] | WorkerFailure | WorkerHashed:
     """Load one path in a worker process; results come detached (`PoliceFileResult.detach()`).
 
-    ``job`` is a path, or ``(path, cache key)``: with a key, the results are stored
-    in the cache given to `worker_init()` before they are detached. Each result is
-    first relabelled with the ``relabel`` function given to `worker_init()` (the
-    build makes labels relative there).
+    ``job`` is a path, ``(path, cache key)`` or ``(path, cache key or None, label)``:
+    with a key, the results are stored in the cache given to `worker_init()` before
+    they are detached; with ``None`` and a label (a file whose SHA-256 the parent
+    did not know), the file is hashed here first, and if the cache holds its entry
+    it is not read (`WorkerHashed`). Each result is first relabelled with the
+    ``relabel`` function given to `worker_init()` (the build makes labels relative
+    there).
     """
-    path, key = job if isinstance(job, tuple) else (job, None)
+    path, key, label = (job + (None,) * (3 - len(job)) if isinstance(job, tuple)
+                        else (job, None, None))
     area = _WORKER["area"]
     relabel = _WORKER.get("relabel")
     cache = _WORKER.get("cache")
+    sha, data = None, None
+    if cache is not None and key is None and label is not None and hasattr(cache, "key_of"):
+        if Path(path).suffix not in (".zip", ".gz"):  # a plain CSV: read and hashed once
+            with contextlib.suppress(OSError):  # (iter_fast names the error below)
+                data = Path(path).read_bytes()
+        sha = sha256_file(path) if data is None else sha256_bytes(data)
+        key = cache.key_of(label, sha)  # type: ignore[attr-defined]
+        if cache.has(key):  # type: ignore[attr-defined]
+            return WorkerHashed(sha, None)
     out = []
     sent = _WORKER.setdefault("sent", set())
+    index = area_index(area)  # type: ignore[arg-type]
     try:
-        for r in iter_fast(path, area):  # type: ignore[arg-type]
+        got = (iter_fast(path, area, index) if data is None  # type: ignore[arg-type]
+               else [load_fast(data, str(Path(path)), area, index, sha)])  # type: ignore[arg-type]
+        for r in got:
             if relabel is not None:
                 r.relabel(relabel(r.path))  # type: ignore[operator]
             out.append(r)
@@ -304,4 +365,13 @@ def worker_load(job: str | Path | tuple[str | Path, str | None]
         return WorkerFailure(exc.path, exc.message, exc.row, exc.column)
     if cache is not None and key is not None:
         cache.store(key, to_entry(out))  # type: ignore[attr-defined]
-    return [r.detach(sent) for r in out]  # type: ignore[arg-type]
+    # the LSOA pairs placed here travel once, so that the parent's index learns them
+    # (and keeps them for the next build: `lvrn_analysis.processed.cache`)
+    start = _WORKER.get("pairs_sent", 0)
+    pairs = index.pairs_since(start) if out else None  # type: ignore[arg-type]
+    if pairs is not None:
+        _WORKER["pairs_sent"] = start + len(pairs[0])  # type: ignore[operator]
+    base = _WORKER.get("base", 0)
+    done = [r.detach(sent, pairs if i == 0 else None, base)  # type: ignore[arg-type]
+            for i, r in enumerate(out)]
+    return done if sha is None else WorkerHashed(sha, done)
