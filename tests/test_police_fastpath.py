@@ -520,6 +520,23 @@ def test_build_names_an_unusable_file(tmp_path, monkeypatch, parallel):
                 progress=False)
 
 
+def test_build_names_a_damaged_gzip_read_by_a_worker(tmp_path, monkeypatch):
+    """A new file (hashed by the worker that reads it) that cannot be decompressed."""
+    monkeypatch.chdir(tmp_path)
+    d = tmp_path / "raw" / "police"
+    d.mkdir(parents=True)
+    for m in range(1, 7):
+        data = CRAFTED["duplicate_ids"]().replace(b",2019-12,", f",2019-{m:02d},".encode())
+        (d / f"2019-{m:02d}-lancashire-street.csv.gz").write_bytes(gzip.compress(data))
+    whole = (d / "2019-05-lancashire-street.csv.gz").read_bytes()
+    (d / "2019-05-lancashire-street.csv.gz").write_bytes(whole[:len(whole) // 2])
+    monkeypatch.setattr(workers, "POLICE_PARALLEL_FILES", 0)
+    monkeypatch.setenv("LVRN_WORKERS", "2")
+    with pytest.raises(SourceError, match="2019-05-lancashire-street.csv.gz.*cannot read"):
+        B.build(lancs(), raw_dir="raw", out_dir="out", synthetic_dir="syn", synthetic=False,
+                progress=False, cache=True)
+
+
 def test_build_tables_when_nothing_is_kept(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     p = tmp_path / "2019-12-lancashire-street.csv"

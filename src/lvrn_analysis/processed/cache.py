@@ -98,7 +98,6 @@ from lvrn_analysis.processed.packs import (
     gc_paused,
     iter_state_chunks,
     read_pack,
-    sha256_hex,
     state_chunk,
     write_bytes,
     write_pack,
@@ -106,7 +105,7 @@ from lvrn_analysis.processed.packs import (
 )
 from lvrn_analysis.processed.splice import SpliceError, TableRecord, read_parts
 from lvrn_analysis.sources.police.cached import join_geo, split_geo
-from lvrn_analysis.sources.validation import sha256_file
+from lvrn_analysis.sources.validation import sha256_bytes, sha256_file
 
 __all__ = ["CACHE_DIR", "LAST_BUILD", "BuildCache", "ScopedCache", "code_fingerprint",
            "entry_key_of"]
@@ -547,7 +546,7 @@ class ScopedCache:
     def _load_packed(self, pack: Pack, key: str) -> object:
         off, n, sha, spans = pack.entries[key]
         blob = pack.view([off, n])
-        if sha256_hex(blob) != sha:
+        if sha256_bytes(blob) != sha:
             raise ValueError("checksum mismatch")
         obj = decode(blob)
         maps = None
@@ -565,7 +564,7 @@ class ScopedCache:
         if self._geo_ok is None:
             try:
                 for span in (*pack.geo, *pack.maps):
-                    if sha256_hex(pack.view(span)) != span[2]:
+                    if sha256_bytes(pack.view(span)) != span[2]:
                         raise ValueError("checksum mismatch")
                 geo, maps = pack.records(), pack.map_array()
                 if maps.size and not (0 <= int(maps.min()) and int(maps.max()) < len(geo)):
@@ -589,7 +588,7 @@ class ScopedCache:
         if data[:head] != ENTRY_MAGIC:
             raise ValueError("not a cache entry")
         blob = memoryview(data)[head + 65:]
-        if sha256_hex(blob) != data[head:head + 64].decode("ascii", "replace"):
+        if sha256_bytes(blob) != data[head:head + 64].decode("ascii", "replace"):
             raise ValueError("checksum mismatch")
         return data, decode(blob)
 
@@ -666,7 +665,7 @@ class ScopedCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         with open(tmp, "wb") as fh:
-            fh.write(ENTRY_MAGIC + sha256_hex(blob).encode("ascii") + b"\n")
+            fh.write(ENTRY_MAGIC + sha256_bytes(blob).encode("ascii") + b"\n")
             fh.write(blob)
         os.replace(tmp, path)
 
@@ -779,7 +778,7 @@ class ScopedCache:
                 spans.append([at, at + len(idx)])
                 at += len(idx)
             blob = encode(obj)
-            out.append((k, blob, sha256_hex(blob), spans))
+            out.append((k, blob, sha256_bytes(blob), spans))
         if not out:
             return None
         return out, records, (np.concatenate(parts) if parts else np.zeros(0, np.int32))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import io
 import json
 import mmap
@@ -31,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from lvrn_analysis.sources.validation import sha256_bytes
 
 ENTRY_MAGIC = b"LVRN-CACHE-2\n"  # an entry file (entries/)
 PACK_MAGIC = b"LVRN-CACHE-PACK-3\n"  # a pack (packs/) starts with this ...
@@ -93,14 +94,9 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def sha256_hex(data: object) -> str:
-    """Return the hex SHA-256 of bytes (or a buffer)."""
-    return hashlib.sha256(data).hexdigest()  # type: ignore[arg-type]
-
-
 @dataclass
 class Pack:
-    """A pack file read into memory: its index (footer) and bytes.
+    """A pack file, mapped into memory (or read): its index (footer) and bytes.
 
     Offsets are from the start of the file. ``geo`` and ``maps`` list the sections
     (offset, length, SHA-256; and for ``geo`` the number of records) whose
@@ -177,7 +173,7 @@ def read_pack_bytes(data: bytes | mmap.mmap) -> Pack:
     if not len(PACK_MAGIC) <= at - flen <= at:
         raise ValueError("index out of range")
     footer = data[at - flen:at]
-    if sha256_hex(footer) != digest:
+    if sha256_bytes(footer) != digest:
         raise ValueError("index checksum mismatch")
     meta = json.loads(footer)
     return Pack(data, meta["entries"], meta["geo"], meta["maps"], int(meta["dead"]),
@@ -196,7 +192,7 @@ def _put(fh: io.BufferedWriter, at: int, blob: object) -> tuple[list, int]:
 def _put_index(fh: io.BufferedWriter, index: dict) -> None:
     """Write a pack's index and trailer (the file's last bytes)."""
     data = json.dumps(index, separators=(",", ":")).encode()
-    fh.write(data + struct.pack("<Q", len(data)) + sha256_hex(data).encode("ascii") + PACK_END)
+    fh.write(data + struct.pack("<Q", len(data)) + sha256_bytes(data).encode("ascii") + PACK_END)
 
 
 def _put_sections(fh: io.BufferedWriter, at: int, entries: list[tuple[str, object, str,
@@ -208,11 +204,11 @@ def _put_sections(fh: io.BufferedWriter, at: int, entries: list[tuple[str, objec
     if geo or not index["geo"]:
         blob = pickle.dumps(geo, protocol=5)
         span, at = _put(fh, at, blob)
-        index["geo"].append([*span, sha256_hex(blob), len(geo)])
+        index["geo"].append([*span, sha256_bytes(blob), len(geo)])
     if len(maps) or not index["maps"]:
         blob = np.ascontiguousarray(maps, dtype="<i4").tobytes()
         span, at = _put(fh, at, blob)
-        index["maps"].append([*span, sha256_hex(blob)])
+        index["maps"].append([*span, sha256_bytes(blob)])
     for key, blob, sha, m in entries:
         span, at = _put(fh, at, blob)
         index["entries"][key] = [*span, sha, m]
@@ -264,7 +260,7 @@ def write_bytes(path: Path, data: bytes) -> None:
 def state_chunk(obj: object) -> bytes:
     """Return one chunk of an index state file holding ``obj`` (see the module docstring)."""
     blob = encode(obj)
-    return INDEX_MAGIC + struct.pack("<Q", len(blob)) + sha256_hex(blob).encode("ascii") + blob
+    return INDEX_MAGIC + struct.pack("<Q", len(blob)) + sha256_bytes(blob).encode("ascii") + blob
 
 
 def iter_state_chunks(data: bytes) -> Iterator[object]:
@@ -281,7 +277,7 @@ def iter_state_chunks(data: bytes) -> Iterator[object]:
             raise ValueError("not a cached LSOA index")
         (n,) = struct.unpack_from("<Q", data, at + head)
         blob = memoryview(data)[at + head + 72:at + head + 72 + n]
-        if len(blob) != n or sha256_hex(blob) != bytes(
+        if len(blob) != n or sha256_bytes(blob) != bytes(
                 data[at + head + 8:at + head + 72]).decode("ascii", "replace"):
             raise ValueError("checksum mismatch")
         yield decode(blob)

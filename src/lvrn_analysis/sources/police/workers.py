@@ -100,9 +100,10 @@ def iter_results(paths: list[Path], area: AreaConfig, *,
     # tenth of an update), nor touch its pages in forked workers. Unfrozen at the end.
     gc.freeze()
     keys: list[str | None] = [None] * len(paths)
-    labels = [relabel(str(p)) if relabel is not None else str(p) for p in paths]
+    labels: list[str | None] = [None] * len(paths)
     known_key = getattr(cache, "known_key", None)
     if cache is not None:
+        labels = [relabel(str(p)) if relabel is not None else str(p) for p in paths]
         # a file whose stat changed (new, most likely) is hashed by whoever reads it
         keys = [(known_key or cache.key)(p, lb) for p, lb in zip(paths, labels, strict=True)]
     stored = {i for i, k in enumerate(keys) if k is not None and cache.has(k)}  # type: ignore[union-attr]
@@ -344,13 +345,18 @@ def worker_load(job: str | Path | tuple
     cache = _WORKER.get("cache")
     sha, data = None, None
     if cache is not None and key is None and label is not None and hasattr(cache, "key_of"):
-        if Path(path).suffix not in (".zip", ".gz"):  # a plain CSV: read and hashed once
-            with contextlib.suppress(OSError):  # (iter_fast names the error below)
+        try:
+            if Path(path).suffix in (".zip", ".gz"):
+                sha = sha256_file(path)
+            else:  # a plain CSV: read and hashed once
                 data = Path(path).read_bytes()
-        sha = sha256_file(path) if data is None else sha256_bytes(data)
-        key = cache.key_of(label, sha)  # type: ignore[attr-defined]
-        if cache.has(key):  # type: ignore[attr-defined]
-            return WorkerHashed(sha, None)
+                sha = sha256_bytes(data)
+        except OSError:  # unreadable: iter_fast below names the file and the error
+            sha, data = None, None
+        if sha is not None:
+            key = cache.key_of(label, sha)  # type: ignore[attr-defined]
+            if cache.has(key):  # type: ignore[attr-defined]
+                return WorkerHashed(sha, None)
     out = []
     sent = _WORKER.setdefault("sent", set())
     index = area_index(area)  # type: ignore[arg-type]
