@@ -18,6 +18,7 @@ import pytest
 
 from lvrn_analysis.config.areas import ConfigError, load_area
 from lvrn_analysis.site import area_site
+from lvrn_analysis.site.offline import LIB_DIR, SCRIPT_ID, remote_assets
 from lvrn_analysis.story import area as story_area
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -186,6 +187,10 @@ def test_leicestershire_site_names_no_stray_lancashire(tmp_path):
     assert "Leicester, Leicestershire and Rutland" in profile
     assert "Leicestershire Police" in profile
     assert "No programme data loaded" in _page_text(site / "notebooks" / "03-interventions.html")
+    # made offline as the main site is: nothing loads from the network, search works
+    assert remote_assets(site) == []
+    assert (site / "site_libs" / LIB_DIR / "search-index.js").is_file()
+    assert all(f'id="{SCRIPT_ID}"' in p.read_text(encoding="utf-8") for p in pages)
     # the tracked notebooks and their stored (Lancashire) outputs were not written
     assert {p: p.read_bytes() for p in NOTEBOOKS} == before
 

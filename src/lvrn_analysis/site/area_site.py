@@ -34,7 +34,13 @@ from pathlib import Path
 import yaml
 
 from lvrn_analysis.config.areas import AreaConfig, load_area
-from lvrn_analysis.site.render import SiteError, execute_notebook, find_quarto, notebooks
+from lvrn_analysis.site.render import (
+    SiteError,
+    choose_renderer,
+    execute_notebook,
+    notebooks,
+    render_project,
+)
 from lvrn_analysis.story.area import AREA_ENV, fill, is_lvrn, words
 
 #: Prefix of the cell tag that keeps a cell for one area only.
@@ -224,8 +230,6 @@ def render_area_site(project: Path | str = ".", area: str = "lancashire", *,
     SiteError
         If a page fails or rendering fails.
     """
-    import subprocess
-
     project = Path(project).resolve()
     cfg = load_area(area)
     out = Path(dest).resolve() if dest is not None else area_build_dir(project, cfg)
@@ -245,22 +249,5 @@ def render_area_site(project: Path | str = ".", area: str = "lancashire", *,
             for nb in notebooks(out):
                 print(f"executing {nb.relative_to(out)} for area {cfg.id}", file=sys.stderr)
                 execute_notebook(nb)
-    exe = None if renderer == "smalldocs" else find_quarto(quarto)
-    if renderer == "quarto" and exe is None:
-        raise SiteError("Quarto not found: install it (see README) or use --renderer smalldocs")
-    if exe is not None:
-        proc = subprocess.run([exe, "render", str(out), "--no-execute"], cwd=out,
-                              capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            raise SiteError(f"quarto render failed:\n{proc.stderr[-4000:]}")
-    else:
-        from smalldocs.site import build as sd_build
-
-        from lvrn_analysis.site.render import offline_maths
-
-        sd_build(out, quiet=True)
-        offline_maths(out / "_site")
-    site = out / "_site"
-    if not (site / "index.html").is_file():
-        raise SiteError(f"rendering produced no {site / 'index.html'}")
-    return site
+    exe = choose_renderer(renderer, quarto)
+    return render_project(out, exe, renderer)

@@ -204,10 +204,42 @@ def render_site(project: Path | str = ".", *, execute: bool = True, renderer: st
         for nb in notebooks(project):
             print(f"executing {nb.relative_to(project)}", file=sys.stderr)
             execute_notebook(nb)
+    exe = choose_renderer(renderer, quarto)
+    write_reference(project)
+    return render_project(project, exe, renderer)
+
+
+def choose_renderer(renderer: str, quarto: str | None = None) -> str | None:
+    """Return the Quarto executable to render with, or ``None`` for the offline fallback.
+
+    Raises
+    ------
+    SiteError
+        If ``renderer`` is ``"quarto"`` and Quarto is not found.
+    """
     exe = None if renderer == "smalldocs" else find_quarto(quarto)
     if renderer == "quarto" and exe is None:
         raise SiteError("Quarto not found: install it (see README) or use --renderer smalldocs")
-    write_reference(project)
+    return exe
+
+
+def render_project(project: Path, exe: str | None, renderer: str = "auto") -> Path:
+    """Render an executed project with Quarto (``exe``) or smalldocs, then make it offline.
+
+    Used by `render_site()` and by the site of another area
+    (`lvrn_analysis.site.area_site.render_area_site()`), so that both print the
+    renderer's warnings and get `offline_site()`.
+
+    Returns
+    -------
+    Path
+        The ``_site`` folder.
+
+    Raises
+    ------
+    SiteError
+        If rendering fails or gives no ``index.html``.
+    """
     if exe is not None:
         proc = subprocess.run([exe, "render", str(project), "--no-execute"],
                               cwd=project, capture_output=True, text=True, check=False)
